@@ -1,0 +1,381 @@
+"""Simulate a staffing plan: the service level, ASA and abandonment it really delivers.
+
+For each queue of a plan table the arrivals of every interval are drawn (or replayed),
+served first come first served by the plan's agents, and the results per interval are
+averaged over replications with confidence intervals. The formula's promise (the
+plan's ``service_level`` column) sits beside the simulated figure.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import QueueConfig
+from ..exceptions import DataValidationError, ForecastError, ForecastWarning
+from . import engine, kernel, sampling
+from .planfile import QueuePlan, split_plan
+from .queue import rates
+
+__all__ = ["simulate_plan", "SimulationResult", "METRICS"]
+
+#: per-interval ratios reported with a confidence interval
+METRICS = ("service_level", "service_level_answered", "asa_s", "abandonment", "occupancy")
+#: per-interval counts reported as means over replications
+COUNTS = ("offered", "answered", "abandoned", "waiting", "answered_within_target")
+#: customers simulated per kernel call (bounds memory: ~60 bytes per customer)
+_BATCH_CUSTOMERS = 2_000_000
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate_plan` found.
+
+    Attributes
+    ----------
+    intervals
+        One row per queue x interval: ``queue, ds, agents, volume,
+        promised_service_level`` (the plan's, NaN if absent), the mean counts per
+        replication (``offered, answered, abandoned, waiting, answered_within_target``)
+        and, for each of ``service_level`` (answered within target / offered, as Erlang C
+        and Erlang A count it), ``service_level_answered`` (within target / answered),
+        ``asa_s``, ``abandonment`` (abandoned / offered) and ``occupancy``: the mean over
+        replications of the interval's figure and ``<name>_lo``, ``<name>_hi``, the
+        confidence interval of that mean (Student t). A figure is averaged over the
+        replications where it is defined (e.g. ASA where some call was answered).
+    replications
+        Per queue and replication, the whole-horizon figures (pooled over intervals).
+    replications_count, target_s, confidence, seed
+        The settings used.
+    """
+
+    intervals: pd.DataFrame
+    replications: pd.DataFrame
+    replications_count: int
+    target_s: float
+    confidence: float
+    seed: int
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Per queue: the plan's promise beside the simulated service level, ASA,
+        abandonment and occupancy over the whole horizon (mean and confidence interval
+        over replications)."""
+        rows = []
+        for queue, reps in self.replications.groupby("queue", sort=False):
+            iv = self.intervals[self.intervals["queue"] == queue]
+            row: dict[str, object] = {
+                "queue": queue,
+                "intervals": len(iv),
+                "offered": reps["offered"].mean(),
+                "promised_service_level": _weighted(iv["promised_service_level"], iv["volume"]),
+            }
+            for name in ("service_level", "asa_s", "abandonment", "occupancy"):
+                mean, lo, hi = mean_ci(reps[name].to_numpy()[None, :], self.confidence)
+                row.update({name: mean[0], f"{name}_lo": lo[0], f"{name}_hi": hi[0]})
+            row["waiting_at_end"] = reps["waiting"].mean()
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def simulate_plan(
+    plan: pd.DataFrame,
+    *,
+    interval_s: int,
+    target_s: float = 20.0,
+    replications: int = 100,
+    arrivals: str | pd.DataFrame = "poisson",
+    dispersion: float | None = None,
+    service: str | Sequence[float] | np.ndarray = "exponential",
+    service_cv: float | None = None,
+    patience: float | Sequence[float] | np.ndarray | None = None,
+    seed: int = 0,
+    agents_column: str = "agents_required",
+    volume_column: str | None = None,
+    confidence: float = 0.95,
+    queues: Mapping[str, QueueConfig] | None = None,
+) -> SimulationResult:
+    """Simulate each queue of a plan table and report what its staffing delivers.
+
+    Parameters
+    ----------
+    plan
+        Plan table: ``queue, ds`` (interval starts), a volume column, ``aht_s``, the agents
+        column and optionally ``service_level`` (the formula's promise). Rows of one
+        queue are its open intervals; each run of consecutive intervals (a day's opening
+        hours) is simulated from an empty queue, and callers still queued at its end are
+        reported as ``waiting``.
+    interval_s
+        Interval length in seconds.
+    target_s
+        Answer-time target of the service level.
+    replications
+        Independent runs; results are means with confidence intervals over them.
+    arrivals
+        ``"poisson"`` (Poisson counts with the forecast mean), ``"negbin"`` (gamma-Poisson
+        with rate coefficient of variation ``dispersion``: forecast error on top of Poisson
+        noise), ``"counts"`` (the volume column rounded is the exact count: replay of actual
+        counts); arrival times are uniform within the interval. Or a table of actual calls
+        with columns ``arrival`` (timestamps), optionally ``queue`` and ``handle_s``:
+        replayed at their real times (calls outside the plan's intervals are ignored).
+    service
+        ``"exponential"``, ``"lognormal"`` (with ``service_cv``), an array of observed
+        handle times (resampled, rescaled to each interval's ``aht_s``), or ``"actual"``
+        with a table of calls: each call's ``handle_s`` (resampled where missing).
+    patience
+        ``None`` (nobody hangs up; a queue's ``patience_s`` from ``queues`` if given), a
+        mean in seconds (exponential patience, Erlang A's assumption) or observed
+        patience times to resample.
+    seed
+        Seed of the random streams; replication ``r`` of queue ``q`` uses its own stream
+        (from ``seed``, the queue name and ``r``), so a queue's results depend neither on
+        the other queues nor on the number of replications run after it.
+    agents_column
+        Plan column with the productive agents on the queue per interval.
+    volume_column
+        Plan column with the expected contacts; default ``volume``, else ``volume_mean``.
+    confidence
+        Level of the confidence intervals.
+    queues
+        Optional queue settings by name: chat queues are simulated with ``concurrency``
+        sessions per agent (handle time stretched by ``concurrency_aht_factor``); deferred
+        queues (email, social) are skipped with a warning.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    if replications < 1:
+        raise ForecastError(f"replications must be >= 1; got {replications}")
+    if not 0 < confidence < 1:
+        raise ForecastError(f"confidence must lie in (0, 1); got {confidence}")
+    if not target_s >= 0:
+        raise ForecastError(f"target_s must be >= 0; got {target_s}")
+    calls = arrivals if isinstance(arrivals, pd.DataFrame) else None
+    if calls is None and arrivals not in sampling.ARRIVAL_KINDS:
+        raise ForecastError(
+            f"unknown arrivals '{arrivals}'; expected one of {', '.join(sampling.ARRIVAL_KINDS)}"
+            " or a table of calls"
+        )
+    if isinstance(service, str) and service == "actual" and calls is None:
+        raise ForecastError("service='actual' needs arrivals given as a table of calls")
+
+    notes: list[str] = []
+    interval_frames, rep_frames = [], []
+    for qplan in split_plan(plan, interval_s=interval_s, agents_column=agents_column,
+                            volume_column=volume_column, queues=queues):
+        config = queues.get(qplan.queue) if queues else None
+        if config is not None and config.is_deferred:
+            warnings.warn(
+                f"queue '{qplan.queue}' is a deferred ({config.channel}) queue: not simulated",
+                ForecastWarning,
+                stacklevel=2,
+            )
+            continue
+        qpatience = patience
+        if qpatience is None and config is not None and config.patience_s is not None:
+            qpatience = config.patience_s
+        qcalls = _queue_calls(calls, qplan, interval_s, notes) if calls is not None else None
+        per_rep, per_rep_totals = _simulate_queue_plan(
+            qplan,
+            interval_s=float(interval_s),
+            target_s=float(target_s),
+            replications=replications,
+            arrivals=arrivals if calls is None else "replay",
+            calls=qcalls,
+            dispersion=dispersion,
+            service=service,
+            service_cv=service_cv,
+            patience=qpatience,
+            seed=seed,
+            config=config,
+        )
+        interval_frames.append(_interval_table(qplan, per_rep, confidence))
+        rep_frames.append(per_rep_totals.assign(queue=qplan.queue))
+    if not interval_frames:
+        raise ForecastError("no queue of the plan could be simulated")
+    intervals = pd.concat(interval_frames, ignore_index=True)
+    reps = pd.concat(rep_frames, ignore_index=True)
+    reps = reps[["queue"] + [c for c in reps.columns if c != "queue"]]
+    return SimulationResult(intervals, reps, replications, float(target_s), confidence, seed,
+                            notes)
+
+
+# ----------------------------------------------------------------------------- internals
+
+
+def _stream(seed: int, queue: str, replication: int) -> np.random.Generator:
+    key = zlib.crc32(queue.encode("utf-8"))
+    return np.random.default_rng([int(seed), key, int(replication)])
+
+
+def _simulate_queue_plan(
+    qplan: QueuePlan,
+    *,
+    interval_s: float,
+    target_s: float,
+    replications: int,
+    arrivals: str,
+    calls: pd.DataFrame | None,
+    dispersion: float | None,
+    service,
+    service_cv: float | None,
+    patience,
+    seed: int,
+    config: QueueConfig | None,
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    n_int = len(qplan.ds)
+    agents = qplan.agents.copy()
+    aht_s = qplan.aht_s.copy()
+    if config is not None and config.channel == "chat" and config.concurrency > 1:
+        agents = agents * config.concurrency
+        aht_s = aht_s * (1.0 + config.concurrency_aht_factor * (config.concurrency - 1))
+    table = kernel.next_on_duty_table(agents, qplan.block_end)
+
+    sums: dict[str, list[np.ndarray]] = {k: [] for k in engine.IntervalCounts.__dataclass_fields__}
+    batch: list[tuple] = []
+    batch_size = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_size
+        if not batch:
+            return
+        arr = np.concatenate([b[0] for b in batch])
+        srv = np.concatenate([b[1] for b in batch])
+        pat = np.concatenate([b[2] for b in batch])
+        cell = np.concatenate([b[3] + i * n_int for i, b in enumerate(batch)])
+        segs = engine.Segments.concat([b[4] for b in batch])
+        start_s, agent, outcome = engine.run(segs, arr, srv, pat, agents, table, interval_s)
+        counts = engine.aggregate(
+            cell, len(batch) * n_int, arrival_s=arr, service_s=srv, start_s=start_s,
+            agent=agent, outcome=outcome, segments=segs, agents=agents,
+            interval_s=interval_s, target_s=target_s,
+        )
+        for name in sums:
+            sums[name].append(getattr(counts, name).reshape(len(batch), n_int))
+        batch, batch_size = [], 0
+
+    for r in range(replications):
+        rng = _stream(seed, qplan.queue, r)
+        if calls is None:
+            counts = sampling.draw_counts(rng, qplan.volume, arrivals, dispersion)
+            arr, interval = sampling.uniform_arrivals(rng, counts, interval_s)
+            srv = sampling.draw_service(rng, aht_s[interval], service, service_cv)
+        else:
+            arr = calls["virtual_s"].to_numpy()
+            interval = calls["row"].to_numpy()
+            if isinstance(service, str) and service == "actual":
+                srv = _actual_service(rng, calls["handle_s"].to_numpy(np.float64))
+            else:
+                srv = sampling.draw_service(rng, aht_s[interval], service, service_cv)
+        pat = sampling.draw_patience(rng, arr.size, patience)
+        segs = engine.Segments.for_replication(interval, qplan.block_end, call_offset=batch_size)
+        batch.append((arr, srv, pat, interval, segs))
+        batch_size += arr.size
+        if batch_size >= _BATCH_CUSTOMERS:
+            flush()
+    flush()
+
+    per_rep = {name: np.concatenate(parts) for name, parts in sums.items()}
+    counts = engine.IntervalCounts(**per_rep)
+    per_cell = rates(counts)
+    totals = engine.IntervalCounts(**{k: v.sum(axis=1) for k, v in per_rep.items()})
+    rep_totals = pd.DataFrame(rates(totals)).assign(
+        replication=np.arange(replications), busy_s=totals.busy_s, on_duty_s=totals.on_duty_s
+    )
+    return per_cell, rep_totals[["replication"] + [c for c in rep_totals.columns
+                                                   if c != "replication"]]
+
+
+def _actual_service(rng: np.random.Generator, handle_s: np.ndarray) -> np.ndarray:
+    known = np.isfinite(handle_s) & (handle_s >= 0)
+    out = handle_s.copy()
+    if (~known).any():
+        if not known.any():
+            raise ForecastError("service='actual' but no call has a handle time (handle_s)")
+        pool = handle_s[known]
+        out[~known] = pool[rng.integers(0, pool.size, int((~known).sum()))]
+    return out
+
+
+def _queue_calls(
+    calls: pd.DataFrame, qplan: QueuePlan, interval_s: int, notes: list[str]
+) -> pd.DataFrame:
+    """The calls of one queue placed on the plan's virtual timeline (row * interval_s + offset)."""
+    if "arrival" not in calls.columns:
+        raise DataValidationError("the calls table has no 'arrival' column; expected timestamps",
+                                  column="arrival")
+    mine = calls if "queue" not in calls.columns else calls[calls["queue"] == qplan.queue]
+    arrival = pd.to_datetime(mine["arrival"]).to_numpy("datetime64[ns]")
+    ds = qplan.ds.to_numpy("datetime64[ns]")
+    row = np.searchsorted(ds, arrival, side="right") - 1
+    offset_s = np.full(arrival.size, np.nan)
+    ok = row >= 0
+    offset_s[ok] = (arrival[ok] - ds[row[ok]]) / np.timedelta64(1, "s")
+    inside = ok & (offset_s < interval_s)
+    if (~inside).any():
+        notes.append(
+            f"queue '{qplan.queue}': {int((~inside).sum())} of {arrival.size} calls fall outside "
+            "the plan's intervals and were not replayed"
+        )
+    out = pd.DataFrame(
+        {
+            "row": row[inside].astype(np.int64),
+            "virtual_s": row[inside] * float(interval_s) + offset_s[inside],
+            "handle_s": (
+                mine["handle_s"].to_numpy(np.float64)[inside]
+                if "handle_s" in mine.columns
+                else np.full(int(inside.sum()), np.nan)
+            ),
+        }
+    )
+    return out.sort_values("virtual_s", kind="stable").reset_index(drop=True)
+
+
+def _interval_table(qplan: QueuePlan, per_cell: dict[str, np.ndarray], confidence: float):
+    out = pd.DataFrame(
+        {
+            "queue": qplan.queue,
+            "ds": qplan.ds,
+            "agents": qplan.agents,
+            "volume": qplan.volume,
+            "promised_service_level": qplan.promised_service_level,
+        }
+    )
+    for name in COUNTS:
+        out[name] = per_cell[name].mean(axis=0)
+    for name in METRICS:
+        mean, lo, hi = mean_ci(per_cell[name].T, confidence)
+        out[name] = mean
+        out[f"{name}_lo"] = lo
+        out[f"{name}_hi"] = hi
+    return out
+
+
+def mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise mean of ``values`` (rows x replications), ignoring NaN, with a Student-t
+    confidence interval; NaN bounds where fewer than two values are defined."""
+    values = np.asarray(values, dtype=np.float64)
+    n = np.sum(~np.isnan(values), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=1)
+        sd = np.nanstd(values, axis=1, ddof=1)
+        t = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return mean, mean - half, mean + half
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float:
+    v = values.to_numpy(np.float64)
+    w = weights.to_numpy(np.float64)
+    ok = np.isfinite(v) & np.isfinite(w)
+    if not ok.any() or w[ok].sum() <= 0:
+        return float("nan")
+    return float(np.sum(v[ok] * w[ok]) / w[ok].sum())
