@@ -10,6 +10,7 @@ Example
     interval_min = 30               # 15, 30 or 60
     hours_per_fte = 37.5            # contracted hours a week per full-time agent
     holidays_country = "GB"         # optional: public holidays become events
+    holidays_subdivision = "ENG"    # optional: region within the country
 
     [data]
     volumes = "volumes.csv.gz"      # relative to this file
@@ -65,6 +66,7 @@ CHANNELS = ("voice", "chat", "email", "social")
 DEFERRED_CHANNELS = ("email", "social")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOWED_INTERVALS_MIN = (5, 10, 15, 30, 60)
+TIMESTAMP_MODES = ("auto", "local")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ class QueueConfig:
         session at concurrency ``k`` is ``aht_s * (1 + factor * (k - 1))``.
     availability
         Effective share of scheduled agents who serve the queue (from calibration), in (0, 1].
+    arrival_hours
+        Hours during which contacts arrive, when they differ from ``hours``. ``None``:
+        voice and chat contacts arrive while the queue is open (``hours``); email and
+        social contacts arrive around the clock (inferred from the data), while
+        ``hours`` are the hours the team works them.
     """
 
     name: str
@@ -156,6 +163,7 @@ class QueueConfig:
     concurrency: int = 1
     concurrency_aht_factor: float = 0.0
     availability: float = 1.0
+    arrival_hours: OpeningHours | None = None
 
     @property
     def is_deferred(self) -> bool:
@@ -178,7 +186,12 @@ class ForecastSettings:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the data lives and how its columns are named."""
+    """Where the data lives and how its columns are named.
+
+    ``timestamps`` is ``"auto"`` (naive times are local; times with a UTC offset are
+    converted to the centre's zone) or ``"local"`` (any offset in the file is ignored:
+    for exports that stamp local clock times with a spurious ``Z``).
+    """
 
     volumes: Path
     events: Path | None = None
@@ -188,6 +201,7 @@ class DataSource:
     aht_column: str = "aht_s"
     abandoned_column: str = "abandoned"
     queue: str | None = None
+    timestamps: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,7 @@ class PlanConfig:
     interval_min: int = 30
     hours_per_fte: float = 37.5
     holidays_country: str | None = None
+    holidays_subdivision: str | None = None
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
     defaults: QueueConfig = field(default_factory=lambda: QueueConfig(name="*"))
     queues: Mapping[str, QueueConfig] = field(default_factory=dict)
@@ -251,7 +266,8 @@ def config_from_dict(
     p.only_keys(
         centre,
         "centre",
-        {"name", "timezone", "interval_min", "hours_per_fte", "holidays_country"},
+        {"name", "timezone", "interval_min", "hours_per_fte", "holidays_country",
+         "holidays_subdivision"},
     )
     data = p.table(raw, "data", required=True)
     forecast = p.table(raw, "forecast")
@@ -289,6 +305,7 @@ def config_from_dict(
         interval_min=interval_min,
         hours_per_fte=p.number(centre, "centre.hours_per_fte", 37.5, low=1, high=168),
         holidays_country=p.string(centre, "centre.holidays_country", None),
+        holidays_subdivision=p.string(centre, "centre.holidays_subdivision", None),
         forecast=_forecast_from(p, forecast),
         defaults=defaults,
         queues=queues,
@@ -309,6 +326,11 @@ def _data_from(p: _Parser, data: Mapping[str, Any], base_dir: Path) -> DataSourc
         for k in names - {"volumes", "events"}
         if k in data
     }
+    if kwargs.get("timestamps", "auto") not in TIMESTAMP_MODES:
+        raise ConfigError(
+            f"unknown timestamp mode '{kwargs['timestamps']}'; expected one of "
+            f"{', '.join(TIMESTAMP_MODES)}", file=p.source, key="data.timestamps",
+        )
     return DataSource(
         volumes=_resolve(base_dir, volumes),
         events=_resolve(base_dir, events) if events else None,
@@ -352,6 +374,10 @@ def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfi
     hours = base.hours
     if "hours" in raw:
         hours = parse_hours(raw["hours"], key=f"{where}.hours", source=p.source)
+    arrival_hours = base.arrival_hours
+    if "arrival_hours" in raw:
+        arrival_hours = parse_hours(raw["arrival_hours"], key=f"{where}.arrival_hours",
+                                    source=p.source)
     q = replace(
         base,
         channel=channel,
@@ -365,6 +391,7 @@ def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfi
                                high=1, open_low=True),
         cost_per_hour=p.number(raw, f"{where}.cost_per_hour", base.cost_per_hour, low=0),
         hours=hours,
+        arrival_hours=arrival_hours,
         patience_s=p.number(raw, f"{where}.patience_s", base.patience_s, low=0, open_low=True),
         max_asa_s=p.number(raw, f"{where}.max_asa_s", base.max_asa_s, low=0, open_low=True),
         max_abandon=p.number(raw, f"{where}.max_abandon", base.max_abandon, low=0, high=1,

@@ -1,0 +1,966 @@
+"""Volume data intake: the only place volume files are read.
+
+Everything downstream works on one long table per centre:
+
+``queue`` (str), ``ds`` (datetime64, naive *local* time of the centre, interval
+start), ``y`` (float64, contacts offered in the interval), and optionally ``aht_s``
+(float64, NaN where unknown) and ``abandoned`` (float64).
+
+:func:`read_volumes` reads and validates a CSV (any compression pandas infers) or
+Parquet export into that shape; every problem is reported as one
+:class:`~forecast.exceptions.DataValidationError` line naming the file, the line
+number (header = line 1) and the column. :func:`regularise` then puts each queue on
+the regular grid of its *arrival* intervals: finer data is summed into the plan's
+interval, intervals outside opening hours are dropped, and missing intervals inside
+opening hours are filled by a documented rule and flagged ``filled=True``.
+
+Time zones and daylight saving
+------------------------------
+Timestamps are the centre's naive local clock times. Timestamps written with a UTC
+offset (``Z``, ``+01:00``) are converted to the centre's time zone and the offset is
+dropped. Consequences for a queue open around the clock:
+
+* on the spring-forward day the local hour that does not exist (01:00-02:00 in
+  Europe/London) is not a gap: it is neither expected nor filled (pass ``timezone``);
+* on the fall-back day the hour that occurs twice maps to one local interval, whose
+  volume is the sum of both (read from offset timestamps, or from naive files that
+  repeat the ambiguous times when ``timezone`` is given).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .config import OpeningHours, PlanConfig
+from .exceptions import DataRepairWarning, DataValidationError
+
+__all__ = [
+    "read_volumes",
+    "read_volumes_for",
+    "infer_interval_s",
+    "infer_hours",
+    "regularise",
+    "RegulariseReport",
+    "QueueReport",
+    "future_grid",
+    "describe_volumes",
+    "VolumeSummary",
+    "hours_for",
+]
+
+DS_DTYPE = "datetime64[ns]"
+DAY_S = 86_400
+WEEK_S = 7 * DAY_S
+
+TimestampMode = Literal["auto", "local"]
+
+# a clock time followed by a UTC offset at the end of the text: 'Z', '+01:00', '-0500', '+01'
+_OFFSET_RE = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_HAS_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_volumes(
+    path: str | Path,
+    *,
+    timestamp_column: str = "timestamp",
+    volume_column: str = "volume",
+    queue_column: str = "queue",
+    aht_column: str = "aht_s",
+    abandoned_column: str = "abandoned",
+    queue: str | None = None,
+    timezone: str | None = None,
+    timestamps: TimestampMode = "auto",
+) -> pd.DataFrame:
+    """Read and validate a volume export into the long table ``queue, ds, y[, aht_s, abandoned]``.
+
+    Parameters
+    ----------
+    path
+        CSV file (plain or compressed: ``.gz``, ``.zip``, ``.bz2``, ``.xz``, ``.zst``)
+        or Parquet file (``.parquet``/``.pq``). UTF-8, with or without BOM; LF or CRLF.
+    timestamp_column, volume_column
+        Required columns: interval start, contacts offered in the interval.
+    queue_column
+        Queue name column. Optional: a single-queue file without it is named ``queue``,
+        or else after the file (``bank_calls_5min.csv`` -> ``bank_calls_5min``).
+    aht_column, abandoned_column
+        Optional columns: average handle time in seconds (empty cells allowed),
+        abandoned contacts.
+    queue
+        With a queue column: keep only this queue. Without one: the queue's name.
+    timezone
+        The centre's IANA time zone. Timestamps with a UTC offset are converted to it
+        and made naive; on the fall-back day, rows of the repeated hour are summed into
+        one local interval. Required when the file's timestamps carry offsets, unless
+        ``timestamps="local"``.
+    timestamps
+        ``"auto"``: naive timestamps are local times, offset timestamps are converted.
+        ``"local"``: any offset written in the file is ignored and the clock time is
+        taken as local (for exports that stamp local times with a spurious ``Z``).
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``queue``, ``ds``; ``ds`` is ``datetime64[ns]`` naive local time,
+        ``y``/``aht_s``/``abandoned`` float64. ``attrs["timezone"]`` holds ``timezone``
+        and ``attrs["source"]`` the path.
+
+    Raises
+    ------
+    DataValidationError
+        One line naming file, row (line number, header = 1) and column: file missing,
+        empty or unreadable; required column missing (lists the columns found);
+        unparseable or empty timestamp; non-numeric, empty, negative or non-finite
+        volume; bad AHT or abandoned values; duplicate (queue, timestamp); a timestamp
+        off the file's interval grid.
+    """
+    path = Path(path)
+    if timestamps not in ("auto", "local"):
+        raise ValueError(f"timestamps must be 'auto' or 'local', got {timestamps!r}")
+    frame, first_row = _read_table(
+        path,
+        wanted=[timestamp_column, volume_column, queue_column, aht_column, abandoned_column],
+        required=[timestamp_column, volume_column],
+        text_columns=[timestamp_column, queue_column],
+    )
+    lines = frame.index.to_numpy() + first_row  # line number of each row in the file
+    where = _Where(path, lines)
+
+    out = pd.DataFrame(index=frame.index)
+    if queue_column in frame.columns:
+        out["queue"] = _parse_queue(frame[queue_column], queue_column, where)
+        if queue is not None:
+            keep = (out["queue"] == queue).to_numpy()
+            if not keep.any():
+                found = sorted(out["queue"].unique())
+                raise DataValidationError(
+                    f"no rows for queue '{queue}'; queues found: {_list(found)}",
+                    file=path, column=queue_column,
+                )
+            frame, out, lines = frame[keep], out[keep], lines[keep]
+            where = _Where(path, lines)
+    else:
+        name = queue if queue is not None else path.name.split(".")[0]
+        out["queue"] = pd.Series(name, index=frame.index, dtype="str")
+
+    ds, instant = _parse_timestamps(frame[timestamp_column], timestamp_column, where,
+                                    timezone=timezone, mode=timestamps)
+    out["ds"] = ds
+    out["y"] = _parse_numbers(frame[volume_column], volume_column, where, what="a volume",
+                              allow_missing=False)
+    if aht_column in frame.columns:
+        out["aht_s"] = _parse_numbers(frame[aht_column], aht_column, where,
+                                      what="an average handle time in seconds",
+                                      allow_missing=True)
+    if abandoned_column in frame.columns:
+        out["abandoned"] = _parse_numbers(frame[abandoned_column], abandoned_column, where,
+                                          what="a count of abandoned contacts",
+                                          allow_missing=True)
+
+    out = _check_duplicates(out, instant, where, timestamp_column, timezone)
+    _check_grid(out, where, timestamp_column)
+    out = out.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
+    out["ds"] = out["ds"].astype(DS_DTYPE)
+    out.attrs["timezone"] = timezone
+    out.attrs["source"] = str(path)
+    return out
+
+
+def read_volumes_for(config: PlanConfig) -> pd.DataFrame:
+    """Read the volumes file a plan configuration names, with its column mapping.
+
+    Uses ``config.data`` (path, column names, queue name, timestamp mode) and
+    ``config.timezone``.
+    """
+    src = config.data
+    return read_volumes(
+        src.volumes,
+        timestamp_column=src.timestamp_column,
+        volume_column=src.volume_column,
+        queue_column=src.queue_column,
+        aht_column=src.aht_column,
+        abandoned_column=src.abandoned_column,
+        queue=src.queue,
+        timezone=config.timezone,
+        timestamps=src.timestamps,
+    )
+
+
+class _Where:
+    """Maps positions in a (filtered) table back to file line numbers."""
+
+    def __init__(self, path: Path, lines: np.ndarray):
+        self.path = path
+        self.lines = lines
+
+    def error(self, message: str, position: int | None = None,
+              column: str | None = None) -> DataValidationError:
+        row = int(self.lines[position]) if position is not None else None
+        return DataValidationError(message, file=self.path, row=row, column=column)
+
+
+def _read_table(
+    path: Path, *, wanted: list[str], required: list[str], text_columns: list[str]
+) -> tuple[pd.DataFrame, int]:
+    """Read the columns of interest; returns the frame (index = data row position) and
+    the line number of data row 0 (2 for CSV with its header, 1 for Parquet)."""
+    if not path.exists():
+        raise DataValidationError("file not found", file=path)
+    if not path.is_file():
+        raise DataValidationError("not a file", file=path)
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types for a bad file
+            raise DataValidationError(
+                f"cannot read as Parquet ({_first_line(exc)})", file=path
+            ) from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        _require_columns(frame.columns, required, path)
+        frame = frame[[c for c in frame.columns if c in wanted]].reset_index(drop=True)
+        if frame.empty:
+            raise DataValidationError("no data rows", file=path)
+        return frame, 1
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", compression="infer")
+    except pd.errors.EmptyDataError:
+        raise DataValidationError("file is empty; expected a CSV header and data rows",
+                                  file=path) from None
+    except Exception as exc:
+        raise _unreadable(path, exc) from None
+    raw_names = list(header.columns)
+    names = {str(c).strip(): c for c in raw_names}
+    _require_columns(names, required, path)
+    use = {names[w]: w for w in wanted if w in names}
+    try:
+        frame = pd.read_csv(
+            path,
+            usecols=list(use),
+            dtype={names[c]: "str" for c in text_columns if c in names},
+            encoding="utf-8-sig",
+            compression="infer",
+            skip_blank_lines=False,
+            low_memory=False,
+        )
+    except Exception as exc:
+        raise _unreadable(path, exc) from None
+    frame = frame.rename(columns=use)
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():
+        frame = frame[~blank]
+    if frame.empty:
+        raise DataValidationError("no data rows after the header", file=path)
+    return frame, 2
+
+
+def _require_columns(found, required: list[str], path: Path) -> None:
+    found = list(found)
+    for col in required:
+        if col not in found:
+            raise DataValidationError(
+                f"missing required column '{col}'; columns found: {_list(found)}"
+                " (map yours with the column options)",
+                file=path,
+            )
+
+
+def _unreadable(path: Path, exc: Exception) -> DataValidationError:
+    if isinstance(exc, UnicodeDecodeError):
+        return DataValidationError(
+            f"not UTF-8 text (byte {exc.start}); expected a UTF-8 CSV or a Parquet file",
+            file=path,
+        )
+    text = _first_line(exc)
+    m = re.search(r"line (\d+)", text)
+    row = int(m.group(1)) if m else None
+    return DataValidationError(f"cannot read as CSV ({text})", file=path, row=row)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _list(items, limit: int = 12) -> str:
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _as_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Stripped text of a column and a mask of empty cells."""
+    text = raw.astype("str").str.strip()
+    empty = (raw.isna() | (text == "")).to_numpy()
+    return text, empty
+
+
+def _parse_queue(raw: pd.Series, column: str, where: _Where) -> pd.Series:
+    text, empty = _as_text(raw)
+    if empty.any():
+        pos = int(np.argmax(empty))
+        raise where.error("empty queue name; expected the queue the row belongs to", pos, column)
+    return text
+
+
+def _parse_timestamps(
+    raw: pd.Series, column: str, where: _Where, *, timezone: str | None, mode: str
+) -> tuple[pd.Series, pd.Series | None]:
+    """Naive local timestamps, and (when the file gave offsets) the UTC instants."""
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):  # Parquet timestamp column
+        ts = raw
+        if ts.isna().any():
+            pos = int(np.argmax(ts.isna().to_numpy()))
+            raise where.error("empty timestamp; expected the interval start", pos, column)
+        if ts.dt.tz is None:
+            return ts, None
+        if mode == "local":
+            return ts.dt.tz_localize(None), None
+        tz = _need_timezone(timezone, where, column)
+        return ts.dt.tz_convert(tz).dt.tz_localize(None), ts.dt.tz_convert("UTC")
+
+    text, empty = _as_text(raw)
+    if empty.any():
+        pos = int(np.argmax(empty))
+        raise where.error("empty timestamp; expected the interval start", pos, column)
+    has_offset = text.str.contains(_HAS_OFFSET_RE, regex=True).to_numpy(dtype=bool)
+    instant = None
+    if has_offset.any() and mode == "local":
+        text = text.str.replace(_OFFSET_RE, "", regex=True)
+        ts = _to_datetime(text, where, column)
+    elif has_offset.any():
+        if not has_offset.all():
+            pos = int(np.argmax(~has_offset))
+            raise where.error(
+                f"timestamp '{text.iloc[pos]}' has no UTC offset while others do; "
+                "expected every timestamp with an offset or none", pos, column,
+            )
+        tz = _need_timezone(timezone, where, column)
+        instant = _to_datetime(text, where, column, utc=True)
+        ts = instant.dt.tz_convert(tz).dt.tz_localize(None)
+    else:
+        ts = _to_datetime(text, where, column)
+    return ts, instant
+
+
+def _need_timezone(timezone: str | None, where: _Where, column: str) -> str:
+    if timezone is None:
+        raise where.error(
+            "timestamps carry a UTC offset; give the centre's time zone (timezone=, "
+            "--timezone) to convert them, or timestamps='local' (--timestamps local) if "
+            "they are really local clock times", 0, column,
+        )
+    return timezone
+
+
+def _to_datetime(text: pd.Series, where: _Where, column: str, utc: bool = False) -> pd.Series:
+    ts = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+    bad = ts.isna().to_numpy()
+    if bad.all():  # not ISO: let pandas infer one format from the first value
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                ts = pd.to_datetime(text, errors="coerce", utc=utc)
+            except (ValueError, TypeError):
+                pass
+        bad = ts.isna().to_numpy()
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise where.error(
+            f"cannot read timestamp '{text.iloc[pos]}'; expected a date and time such as "
+            "2025-09-01 08:30 or 2025-09-01T08:30:00+01:00", pos, column,
+        )
+    return ts
+
+
+def _parse_numbers(
+    raw: pd.Series, column: str, where: _Where, *, what: str, allow_missing: bool
+) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        empty = np.isnan(values)
+        bad_text = np.zeros(len(values), dtype=bool)
+    else:
+        text, empty = _as_text(raw)
+        values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        bad_text = np.isnan(values) & ~empty
+        if bad_text.any():
+            pos = int(np.argmax(bad_text))
+            raise where.error(f"'{text.iloc[pos]}' is not a number; expected {what}",
+                              pos, column)
+    if not allow_missing and empty.any():
+        pos = int(np.argmax(empty))
+        raise where.error(f"empty cell; expected {what}", pos, column)
+    nonfinite = np.isinf(values)
+    if nonfinite.any():
+        pos = int(np.argmax(nonfinite))
+        raise where.error(f"'{values[pos]}' is not finite; expected {what}", pos, column)
+    negative = values < 0
+    if negative.any():
+        pos = int(np.argmax(negative))
+        raise where.error(f"negative value {values[pos]:g}; expected {what} >= 0", pos, column)
+    return values
+
+
+def _check_duplicates(
+    out: pd.DataFrame, instant: pd.Series | None, where: _Where, column: str,
+    timezone: str | None,
+) -> pd.DataFrame:
+    """Reject repeated (queue, timestamp) rows; sum the two rows of a fall-back hour."""
+    key = out[["queue"]].assign(t=instant if instant is not None else out["ds"])
+    dup = key.duplicated(keep="first").to_numpy()
+    if instant is None and dup.any() and timezone is not None:
+        # naive file repeating the ambiguous local hour of a fall-back day: allowed once
+        dup_all = key.duplicated(keep=False).to_numpy()
+        ambiguous = _ambiguous(out["ds"], timezone) & dup_all
+        twice = key.groupby(["queue", "t"], sort=False)["t"].transform("size").to_numpy() == 2
+        dup = dup & ~(ambiguous & twice)
+    if dup.any():
+        pos = int(np.argmax(dup))
+        q, t = key.iloc[pos]["queue"], key.iloc[pos]["t"]
+        same = ((key["queue"] == q) & (key["t"] == t)).to_numpy()
+        first = int(np.argmax(same))
+        raise where.error(
+            f"duplicate row for queue '{q}' at {out['ds'].iloc[pos]} (first at row "
+            f"{int(where.lines[first])}); expected each queue and interval once",
+            pos, column,
+        )
+    local_dup = out.duplicated(["queue", "ds"], keep=False).to_numpy()
+    if local_dup.any():  # fall-back hour: two instants, one local interval -> sum
+        agg = {"y": "sum"}
+        if "abandoned" in out.columns:
+            agg["abandoned"] = lambda s: s.sum(min_count=1)
+        merged = _aggregate(out[local_dup], agg)
+        out = pd.concat([out[~local_dup], merged], ignore_index=False)
+    return out
+
+
+def _ambiguous(ds: pd.Series, timezone: str) -> np.ndarray:
+    idx = pd.DatetimeIndex(ds)
+    early = idx.tz_localize(timezone, ambiguous=True, nonexistent="NaT")
+    late = idx.tz_localize(timezone, ambiguous=False, nonexistent="NaT")
+    return np.asarray(early != late) & ~np.asarray(early.isna())
+
+
+def _aggregate(frame: pd.DataFrame, agg: dict) -> pd.DataFrame:
+    """Sum rows per (queue, ds); AHT is the volume-weighted mean of known values."""
+    g = frame.groupby(["queue", "ds"], sort=True)
+    out = g.agg(agg)
+    if "aht_s" in frame.columns:
+        a = frame["aht_s"].to_numpy()
+        w = np.where(np.isnan(a), 0.0, frame["y"].to_numpy())
+        helper = pd.DataFrame({
+            "queue": frame["queue"].to_numpy(), "ds": frame["ds"].to_numpy(),
+            "aw": np.where(np.isnan(a), 0.0, a) * w, "w": w,
+            "a": a,
+        })
+        h = helper.groupby(["queue", "ds"], sort=True).agg(
+            aw=("aw", "sum"), w=("w", "sum"), a=("a", "mean"))
+        weighted = np.where(h["w"].to_numpy() > 0,
+                            h["aw"].to_numpy() / np.maximum(h["w"].to_numpy(), 1e-300),
+                            h["a"].to_numpy())
+        out["aht_s"] = weighted
+    out = out.reset_index()
+    return out
+
+
+def _check_grid(out: pd.DataFrame, where: _Where, column: str) -> None:
+    """Every timestamp must sit on the file's interval grid (whole intervals apart)."""
+    if len(out) < 2:
+        return
+    step = infer_interval_s(out)
+    if step <= 0 or DAY_S % step:
+        return
+    ns = out["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    phase = (ns % DAY_S) % step
+    values, counts = np.unique(phase, return_counts=True)
+    usual = values[np.argmax(counts)]
+    off = phase != usual
+    if off.any():
+        pos = int(np.argmax(off))
+        raise where.error(
+            f"timestamp {out['ds'].iloc[pos]} is off the file's {_fmt_interval(step)} grid; "
+            "expected readings a whole number of intervals apart", pos, column,
+        )
+
+
+def _fmt_interval(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}-hour"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}-minute"
+    return f"{seconds}-second"
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def infer_interval_s(volumes: pd.DataFrame) -> int:
+    """The data's interval: the most common positive gap between consecutive
+    timestamps of a queue within one day, in seconds.
+
+    Returns 86400 when no day holds two timestamps (daily data).
+    """
+    if volumes.empty:
+        raise DataValidationError("no rows to infer the interval from")
+    frame = volumes.sort_values(["queue", "ds"]) if "queue" in volumes.columns else \
+        volumes.sort_values("ds")
+    ns = frame["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    gaps = np.diff(ns)
+    same_day = np.diff(ns // DAY_S) == 0
+    if "queue" in frame.columns:
+        q = frame["queue"].to_numpy()
+        same_day &= q[1:] == q[:-1]
+    gaps = gaps[same_day & (gaps > 0)]
+    if gaps.size == 0:
+        return DAY_S
+    values, counts = np.unique(gaps, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def infer_hours(
+    one_queue_table: pd.DataFrame,
+    interval_s: int,
+    *,
+    min_day_share: float = 0.5,
+    min_slot_share: float = 0.5,
+    min_contact_share: float = 0.1,
+) -> OpeningHours:
+    """Infer a queue's arrival hours per weekday from its history.
+
+    The rule, per weekday (Monday ... Sunday):
+
+    * a day is *active* when it has contacts (total volume > 0);
+    * the weekday is closed when fewer than ``min_day_share`` (half) of its calendar
+      days between the first and last day of the data are active;
+    * an interval slot (time of day, on the ``interval_s`` grid) is *open* when the
+      data has a row for it on at least ``min_slot_share`` (half) of the active days
+      and contacts in it on at least ``min_contact_share`` (a tenth) of them, so a
+      quiet night slot of a 24/7 queue stays open while all-zero rows written for a
+      closed centre do not;
+    * the day's hours run from its first open slot to the end of its last open slot
+      (one span a day; slots between are included).
+    """
+    if one_queue_table.empty:
+        raise DataValidationError("no rows to infer opening hours from")
+    if "queue" in one_queue_table.columns and one_queue_table["queue"].nunique() > 1:
+        raise ValueError("infer_hours expects one queue's table")
+    n_slots = DAY_S // interval_s
+    ns = one_queue_table["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    day = ns // DAY_S
+    slot = (ns % DAY_S) // interval_s
+    y = one_queue_table["y"].to_numpy(dtype="float64")
+    per_slot = pd.DataFrame({"day": day, "slot": slot, "y": y}).groupby(
+        ["day", "slot"], sort=False)["y"].sum()
+    d = per_slot.index.get_level_values("day").to_numpy()
+    s = per_slot.index.get_level_values("slot").to_numpy()
+    v = per_slot.to_numpy()
+    weekday_of = (d + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+
+    day_total = pd.Series(v).groupby(d).sum()
+    active_days = day_total.index.to_numpy()[day_total.to_numpy() > 0]
+    active = np.isin(d, active_days)
+    calendar = np.arange(day.min(), day.max() + 1)
+    cal_count = np.bincount((calendar + 3) % 7, minlength=7)
+    act_count = np.bincount((active_days + 3) % 7, minlength=7)
+
+    present = np.zeros((7, n_slots))
+    positive = np.zeros((7, n_slots))
+    np.add.at(present, (weekday_of[active], s[active]), 1)
+    np.add.at(positive, (weekday_of[active], s[active]), (v[active] > 0).astype(float))
+
+    spans: list[tuple[int, int] | None] = []
+    for wd in range(7):
+        n_act = act_count[wd]
+        if n_act == 0 or n_act < min_day_share * cal_count[wd]:
+            spans.append(None)
+            continue
+        is_open = (present[wd] >= min_slot_share * n_act) & (
+            positive[wd] >= min_contact_share * n_act)
+        if not is_open.any():
+            spans.append(None)
+            continue
+        first = int(np.argmax(is_open))
+        last = int(n_slots - 1 - np.argmax(is_open[::-1]))
+        spans.append((first * interval_s // 60, min((last + 1) * interval_s // 60, 1440)))
+    return OpeningHours(tuple(spans))
+
+
+# --------------------------------------------------------------------------- regularise
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    """What :func:`regularise` did to one queue."""
+
+    queue: str
+    rows: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    data_interval_s: int
+    hours: OpeningHours
+    hours_inferred: bool
+    observed_rows: int
+    filled_rows: int
+    filled_volume: float
+    missing_days: tuple[pd.Timestamp, ...]
+    dropped_rows: int
+    dropped_volume: float
+    total_volume: float
+
+    def __str__(self) -> str:
+        lines = [
+            f"queue {self.queue}: {self.rows:,} intervals from {self.first:%Y-%m-%d %H:%M} "
+            f"to {self.last:%Y-%m-%d %H:%M} (data every {self.data_interval_s // 60} min)",
+            f"  hours ({'inferred' if self.hours_inferred else 'given'}): "
+            f"{self.hours.describe()}",
+            f"  volume {self.total_volume:,.0f} contacts observed",
+        ]
+        if self.filled_rows:
+            lines.append(
+                f"  gaps filled: {self.filled_rows:,} intervals "
+                f"(~{self.filled_volume:,.0f} contacts, same slot of the nearest week)"
+            )
+        else:
+            lines.append("  gaps filled: none")
+        if self.missing_days:
+            days = ", ".join(f"{d:%Y-%m-%d %a}" for d in self.missing_days)
+            lines.append(f"  missing whole days ({len(self.missing_days)}, filled): {days}")
+        if self.dropped_rows:
+            lines.append(
+                f"  outside opening hours: {self.dropped_rows:,} rows dropped "
+                f"({self.dropped_volume:,.0f} contacts)"
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RegulariseReport:
+    """Per-queue :class:`QueueReport` entries; ``str()`` gives a readable summary."""
+
+    interval_s: int
+    queues: dict[str, QueueReport] = field(default_factory=dict)
+
+    @property
+    def filled_rows(self) -> int:
+        return sum(r.filled_rows for r in self.queues.values())
+
+    @property
+    def dropped_volume(self) -> float:
+        return sum(r.dropped_volume for r in self.queues.values())
+
+    def __str__(self) -> str:
+        head = f"regularised to {self.interval_s // 60}-minute intervals, " \
+               f"{len(self.queues)} queue(s)"
+        return "\n".join([head, *(str(r) for r in self.queues.values())])
+
+
+HoursArg = OpeningHours | Mapping[str, OpeningHours | None] | None
+
+
+def regularise(
+    volumes: pd.DataFrame,
+    *,
+    interval_s: int,
+    hours: HoursArg = None,
+    timezone: str | None = None,
+) -> tuple[pd.DataFrame, RegulariseReport]:
+    """Put each queue on the regular grid of its arrival intervals.
+
+    Steps, per queue:
+
+    1. finer data is aggregated to ``interval_s`` (interval start = floor of the
+       timestamp): ``y`` and ``abandoned`` are summed, ``aht_s`` is the volume-weighted
+       mean of the known values;
+    2. opening (arrival) hours come from ``hours`` (one :class:`OpeningHours` for all
+       queues, or a dict queue -> hours where a missing or ``None`` entry means
+       inferred), else :func:`infer_hours`;
+    3. rows outside the hours are dropped (the report counts them and their volume);
+    4. the grid is every open interval of every calendar day from the queue's first
+       to its last day; with ``timezone``, local times that do not exist (the
+       spring-forward hour) are not part of the grid;
+    5. grid intervals without data are filled, ``filled=True``, with the value of the
+       same interval in the most recent earlier week that has data (one week earlier
+       when present), else in the nearest later week, else 0. ``aht_s`` and
+       ``abandoned`` stay NaN on filled rows. Whole missing days (public holidays
+       absent from an export, outages of the data feed) are filled and flagged the
+       same way so models see a regular grid; the report lists them.
+
+    Parameters
+    ----------
+    volumes
+        Long table from :func:`read_volumes` (several queues allowed).
+    interval_s
+        Target interval in seconds; a whole multiple of the data's interval.
+    hours
+        See step 2.
+    timezone
+        IANA zone of the centre; defaults to ``volumes.attrs["timezone"]``.
+
+    Returns
+    -------
+    (DataFrame, RegulariseReport)
+        Columns ``queue, ds, y[, aht_s, abandoned], filled`` sorted by queue, ds.
+    """
+    if interval_s <= 0 or DAY_S % interval_s:
+        raise ValueError(f"interval_s must divide a day, got {interval_s}")
+    missing = {"queue", "ds", "y"} - set(volumes.columns)
+    if missing:
+        raise DataValidationError(
+            f"volume table lacks column(s) {_list(sorted(missing))}; expected queue, ds, y"
+        )
+    if timezone is None:
+        timezone = volumes.attrs.get("timezone")
+    optional = [c for c in ("aht_s", "abandoned") if c in volumes.columns]
+    report = RegulariseReport(interval_s=interval_s)
+    parts: list[pd.DataFrame] = []
+    for name, table in volumes.groupby("queue", sort=True):
+        grid, qrep = _regularise_one(str(name), table, interval_s, _hours_of(hours, name),
+                                     timezone, optional)
+        parts.append(grid)
+        report.queues[str(name)] = qrep
+    if not parts:
+        raise DataValidationError("no rows to regularise")
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["timezone"] = timezone
+    filled = report.filled_rows
+    dropped = [r for r in report.queues.values() if r.dropped_rows]
+    if filled or dropped:
+        bits = []
+        if filled:
+            n_q = sum(1 for r in report.queues.values() if r.filled_rows)
+            bits.append(f"filled {filled:,} missing interval(s) in {n_q} queue(s) with the "
+                        "same slot of the nearest week")
+        if dropped:
+            bits.append(f"dropped {sum(r.dropped_volume for r in dropped):,.0f} contacts "
+                        f"outside opening hours in {len(dropped)} queue(s)")
+        warnings.warn("; ".join(bits), DataRepairWarning, stacklevel=2)
+    return out, report
+
+
+def _hours_of(hours: HoursArg, queue) -> OpeningHours | None:
+    if hours is None or isinstance(hours, OpeningHours):
+        return hours
+    return hours.get(queue)
+
+
+def _regularise_one(
+    name: str, table: pd.DataFrame, interval_s: int, hours: OpeningHours | None,
+    timezone: str | None, optional: list[str],
+) -> tuple[pd.DataFrame, QueueReport]:
+    data_interval = infer_interval_s(table)
+    if len(table) > 1 and data_interval < DAY_S:
+        if data_interval > interval_s:
+            raise DataValidationError(
+                f"queue '{name}' has data every {data_interval // 60} min, coarser than the "
+                f"{interval_s // 60}-minute plan interval; expected data at the plan interval "
+                "or finer"
+            )
+        if interval_s % data_interval:
+            raise DataValidationError(
+                f"queue '{name}' has data every {data_interval / 60:g} min, which does not "
+                f"add up to the {interval_s // 60}-minute plan interval; expected a whole "
+                "number of data intervals per plan interval"
+            )
+    step = np.timedelta64(interval_s, "s")
+    ds = table["ds"].to_numpy().astype(DS_DTYPE)
+    frame = table.assign(ds=pd.to_datetime(ds).floor(f"{interval_s}s"))
+    agg = {"y": "sum"}
+    if "abandoned" in optional:
+        agg["abandoned"] = lambda s: s.sum(min_count=1)
+    cols = ["queue", "ds", "y", *optional]
+    observed = _aggregate(frame[cols], agg) if (
+        len(frame) != frame["ds"].nunique() or "aht_s" in optional) else frame[cols]
+    observed = observed.sort_values("ds").reset_index(drop=True)
+
+    hours_inferred = hours is None
+    if hours is None:
+        hours = infer_hours(observed, interval_s)
+    inside = hours.is_open(observed["ds"])
+    dropped_rows = int((~inside).sum())
+    dropped_volume = float(observed["y"].to_numpy()[~inside].sum())
+    observed = observed[inside]
+
+    first_day = table["ds"].min().normalize()
+    last_day = table["ds"].max().normalize()
+    days = pd.date_range(first_day, last_day, freq="D").to_numpy().astype(DS_DTYPE)
+    n_slots = DAY_S // interval_s
+    starts = (days[:, None] + np.arange(n_slots) * step).ravel()
+    starts = pd.DatetimeIndex(starts)
+    keep = hours.is_open(starts)
+    if timezone is not None:
+        keep &= ~np.asarray(starts.tz_localize(timezone, ambiguous=True,
+                                              nonexistent="NaT").isna())
+    starts = starts[keep]
+
+    grid = pd.DataFrame({"ds": starts})
+    grid = grid.merge(observed.drop(columns="queue"), on="ds", how="left", sort=False)
+    filled = grid["y"].isna().to_numpy()
+    if filled.any():
+        sec = starts.to_numpy().astype("datetime64[s]").astype(np.int64)
+        week_slot = ((sec // DAY_S + 3) % 7) * n_slots + (sec % DAY_S) // interval_s
+        y = grid["y"].groupby(week_slot).ffill()
+        y = y.groupby(week_slot).bfill().fillna(0.0)
+        grid["y"] = y.to_numpy(dtype="float64")
+    grid.insert(0, "queue", pd.Series(name, index=grid.index, dtype="str"))
+    grid["y"] = grid["y"].astype("float64")
+    for c in optional:
+        grid[c] = grid[c].astype("float64")
+    grid["filled"] = filled
+    grid["ds"] = grid["ds"].astype(DS_DTYPE)
+
+    day_of = grid["ds"].dt.normalize()
+    per_day = pd.Series(filled).groupby(day_of.to_numpy()).all()
+    missing_days = tuple(pd.Timestamp(d) for d in per_day.index[per_day.to_numpy()])
+    report = QueueReport(
+        queue=name,
+        rows=len(grid),
+        first=grid["ds"].iloc[0] if len(grid) else pd.NaT,
+        last=grid["ds"].iloc[-1] if len(grid) else pd.NaT,
+        data_interval_s=int(min(data_interval, interval_s)),
+        hours=hours,
+        hours_inferred=hours_inferred,
+        observed_rows=int((~filled).sum()),
+        filled_rows=int(filled.sum()),
+        filled_volume=float(grid["y"].to_numpy()[filled].sum()),
+        missing_days=missing_days,
+        dropped_rows=dropped_rows,
+        dropped_volume=dropped_volume,
+        total_volume=float(observed["y"].sum()),
+    )
+    return grid, report
+
+
+def hours_for(config: PlanConfig, queues) -> dict[str, OpeningHours | None]:
+    """Arrival hours per queue for :func:`regularise`, from a plan configuration.
+
+    A queue's ``arrival_hours`` when set; otherwise its ``hours`` for voice and chat
+    (contacts arrive while the queue is open) and ``None`` (inferred from the data)
+    for email and social, whose contacts arrive around the clock while the team works
+    set hours.
+    """
+    out: dict[str, OpeningHours | None] = {}
+    for q in queues:
+        qc = config.queue(str(q))
+        if qc.arrival_hours is not None:
+            out[str(q)] = qc.arrival_hours
+        elif qc.is_deferred:
+            out[str(q)] = None
+        else:
+            out[str(q)] = qc.hours
+    return out
+
+
+# --------------------------------------------------------------------------- future
+
+
+def future_grid(
+    after: pd.Timestamp | str,
+    *,
+    days: int,
+    interval_s: int,
+    hours: OpeningHours | None,
+    timezone: str | None,
+) -> pd.DatetimeIndex:
+    """Future open interval starts (naive local) following ``after``.
+
+    Covers the rest of ``after``'s day (starts strictly later than ``after``) and the
+    ``days`` whole days that follow, keeping starts inside ``hours`` (``None`` = always
+    open) and skipping local times that do not exist in ``timezone`` (the
+    spring-forward hour). With history ending on 2026-11-15, ``days=42`` gives
+    2026-11-16 00:00 up to 2026-12-27 23:59.
+    """
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    if interval_s <= 0 or DAY_S % interval_s:
+        raise ValueError(f"interval_s must divide a day, got {interval_s}")
+    after = pd.Timestamp(after)
+    if after.tzinfo is not None:
+        raise ValueError("after must be a naive local timestamp")
+    start = after.normalize()
+    end = start + pd.Timedelta(days=days + 1)
+    idx = pd.date_range(start, end, freq=f"{interval_s}s", inclusive="left")
+    keep = np.asarray(idx > after)
+    if hours is not None:
+        keep &= hours.is_open(idx)
+    if timezone is not None:
+        keep &= ~np.asarray(idx.tz_localize(timezone, ambiguous=True,
+                                            nonexistent="NaT").isna())
+    return pd.DatetimeIndex(idx[keep].to_numpy().astype(DS_DTYPE), name="ds")
+
+
+# --------------------------------------------------------------------------- describe
+
+
+@dataclass(frozen=True)
+class VolumeSummary:
+    """A planner-readable account of a volume table (what ``wfm check`` prints)."""
+
+    rows: int
+    queues: tuple[str, ...]
+    first: pd.Timestamp
+    last: pd.Timestamp
+    interval_s: int
+    per_queue: pd.DataFrame
+    report: RegulariseReport | None = None
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.rows:,} rows, {len(self.queues)} queue(s): {_list(self.queues)}",
+            f"span {self.first:%Y-%m-%d %H:%M} to {self.last:%Y-%m-%d %H:%M} "
+            f"({(self.last.normalize() - self.first.normalize()).days + 1} days), "
+            f"data every {self.interval_s // 60} min",
+        ]
+        for q, r in self.per_queue.iterrows():
+            aht = f", mean AHT {r['aht_s']:.0f} s" if "aht_s" in r and pd.notna(r["aht_s"]) \
+                else ""
+            lines.append(f"  {q}: {int(r['rows']):,} rows, {r['first']:%Y-%m-%d} to "
+                         f"{r['last']:%Y-%m-%d}, {r['volume']:,.0f} contacts{aht}")
+        if self.report is not None:
+            lines.append(str(self.report))
+        return "\n".join(lines)
+
+
+def describe_volumes(volumes: pd.DataFrame, report: RegulariseReport | None = None
+                     ) -> VolumeSummary:
+    """Summarise a volume table: queues, rows, span, interval, and per queue the
+    volume and mean AHT; with a :class:`RegulariseReport`, its hours, gaps and
+    dropped volume too. ``str()`` of the result is what ``wfm check`` prints."""
+    g = volumes.groupby("queue", sort=True)
+    per = pd.DataFrame({
+        "rows": g.size(),
+        "first": g["ds"].min(),
+        "last": g["ds"].max(),
+        "volume": g["y"].sum(),
+    })
+    if "aht_s" in volumes.columns:
+        a = volumes["aht_s"].to_numpy()
+        known = ~np.isnan(a)
+        w = pd.DataFrame({"queue": volumes["queue"].to_numpy(),
+                          "aw": np.where(known, a, 0) * volumes["y"].to_numpy() * known,
+                          "w": volumes["y"].to_numpy() * known})
+        s = w.groupby("queue", sort=True).sum()
+        per["aht_s"] = (s["aw"] / s["w"].where(s["w"] > 0)).reindex(per.index)
+    return VolumeSummary(
+        rows=len(volumes),
+        queues=tuple(str(q) for q in per.index),
+        first=volumes["ds"].min(),
+        last=volumes["ds"].max(),
+        interval_s=infer_interval_s(volumes),
+        per_queue=per,
+        report=report,
+    )
+
