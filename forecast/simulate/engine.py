@@ -127,37 +127,18 @@ def aggregate(
     customers in order (as given to :func:`run`). ``on_duty_s`` is scheduled agent time plus the time
     agents spend finishing a call after leaving, so occupancy ``busy / on_duty`` <= 1.
     """
-    n_int = agents.size
     seg_int_hi = np.repeat(segments.int_hi, segments.call_hi - segments.call_lo)
-    answered = outcome == kernel.ANSWERED
-    wait = start_s - arrival_s
-
-    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        w = None if weights is None else weights[mask]
-        return np.bincount(cell[mask], weights=w, minlength=n_cells).astype(np.float64)
-
-    everyone = np.ones(cell.size, dtype=bool)
-    # the tiny tolerance keeps a call answered exactly at the target "within" it
-    within = answered & (wait <= target_s + 1e-9)
-    base = cell[answered] - (cell[answered] % n_int) if n_int else cell[answered]
-    busy, overtime = kernel.busy_time(
-        base.astype(np.int64),
-        start_s[answered],
-        service_s[answered],
-        agent[answered],
-        seg_int_hi[answered].astype(np.int64),
-        agents.astype(np.int64),
+    sums = kernel.aggregate_cells(
+        np.ascontiguousarray(cell, dtype=np.int64),
+        seg_int_hi.astype(np.int64),
+        np.ascontiguousarray(arrival_s, dtype=np.float64),
+        np.ascontiguousarray(service_s, dtype=np.float64),
+        np.ascontiguousarray(start_s, dtype=np.float64),
+        np.ascontiguousarray(agent, dtype=np.int64),
+        np.ascontiguousarray(outcome, dtype=np.int8),
+        np.ascontiguousarray(agents, dtype=np.int64),
         float(interval_s),
-        n_cells,
+        float(target_s),
+        int(n_cells),
     )
-    scheduled = np.tile(agents.astype(np.float64) * interval_s, n_cells // n_int if n_int else 0)
-    return IntervalCounts(
-        offered=count(everyone),
-        answered=count(answered),
-        abandoned=count(outcome == kernel.ABANDONED),
-        waiting=count(outcome == kernel.WAITING),
-        answered_within=count(within),
-        wait_answered_s=count(answered, wait),
-        busy_s=busy,
-        on_duty_s=scheduled + overtime,
-    )
+    return IntervalCounts(*sums)

@@ -50,7 +50,7 @@ __all__ = [
     "WAITING",
     "next_on_duty_table",
     "run_segments",
-    "busy_time",
+    "aggregate_cells",
 ]
 
 #: outcome codes written by :func:`run_segments`
@@ -154,6 +154,19 @@ def run_segments(
             a = arrival_s[k]
             j_a = int(math.floor(a / interval_s))
             on_duty_now = agents[j_a] if j_a < int_hi else 0
+            # fast path: an on-duty agent is idle; the one idle longest answers at once
+            best_i = -1
+            best_free = math.inf
+            for i in range(on_duty_now):
+                if free_at[i] < best_free:
+                    best_free = free_at[i]
+                    best_i = i
+            if best_i >= 0 and best_free <= a:
+                start_s[k] = a
+                agent_out[k] = best_i
+                outcome[k] = ANSWERED
+                free_at[best_i] = _next_on_duty(table, best_i, a + service_s[k], interval_s, int_hi)
+                continue
             best = math.inf
             best_free = math.inf
             best_i = -1
@@ -185,40 +198,71 @@ def run_segments(
 
 
 @njit(cache=True)
-def busy_time(cell_base, start_s, service_s, agent, seg_int_hi, agents, interval_s, n_cells):
-    """Agent-seconds spent handling calls per interval, and the part of it done off duty.
+def aggregate_cells(
+    cell,
+    seg_int_hi,
+    arrival_s,
+    service_s,
+    start_s,
+    agent,
+    outcome,
+    agents,
+    interval_s,
+    target_s,
+    n_cells,
+):
+    """Sum each customer's fate into its cell (replication x interval of arrival).
 
     Parameters
     ----------
-    cell_base : int64 array (n,)
-        Per answered call, the offset added to an interval index to get its output cell
-        (``replication * J``), so cells are ``cell_base + j``.
-    start_s, service_s, agent : arrays (n,)
-        Answered calls only.
+    cell : int64 array (n,)
+        ``replication * J + interval`` of each customer's arrival.
     seg_int_hi : int64 array (n,)
-        End (exclusive) of each call's segment; work after it is not counted.
+        End (exclusive) of each customer's segment; work after it is not counted.
+    arrival_s, service_s, start_s, agent, outcome
+        Per customer, as written by :func:`run_segments`.
     agents : int64 array (J,)
+    interval_s, target_s : float
     n_cells : int
 
     Returns
     -------
-    busy, overtime : float64 arrays (n_cells,)
-        ``overtime`` is work by agents finishing a call after leaving (``agent >= agents[j]``).
+    float64 array (8, n_cells)
+        Rows: offered, answered, abandoned, waiting, answered within target, total wait of
+        answered calls, agent-seconds handling calls, agent-seconds on duty (the schedule
+        plus time spent finishing a call after leaving). Handling time is counted in the
+        interval where it happens, which may differ from the call's arrival interval.
     """
-    busy = np.zeros(n_cells, np.float64)
-    overtime = np.zeros(n_cells, np.float64)
-    for k in range(start_s.shape[0]):
+    n_int = agents.shape[0]
+    out = np.zeros((8, n_cells), np.float64)
+    for c in range(n_cells):
+        out[7, c] = agents[c % n_int] * interval_s
+    for k in range(cell.shape[0]):
+        c = cell[k]
+        out[0, c] += 1.0
+        o = outcome[k]
+        if o == ABANDONED:
+            out[2, c] += 1.0
+            continue
+        if o == WAITING:
+            out[3, c] += 1.0
+            continue
+        out[1, c] += 1.0
         s = start_s[k]
+        wait = s - arrival_s[k]
+        out[5, c] += wait
+        if wait <= target_s + 1e-9:  # a call answered exactly at the target is within it
+            out[4, c] += 1.0
         e = s + service_s[k]
+        base = c - c % n_int
         j = int(math.floor(s / interval_s))
         while j < seg_int_hi[k]:
             lo = j * interval_s
-            hi = lo + interval_s
             if lo >= e:
                 break
-            part = min(e, hi) - max(s, lo)
-            busy[cell_base[k] + j] += part
-            if agent[k] >= agents[j]:
-                overtime[cell_base[k] + j] += part
+            part = min(e, lo + interval_s) - max(s, lo)
+            out[6, base + j] += part
+            if agent[k] >= agents[j]:  # finishing a call after leaving
+                out[7, base + j] += part
             j += 1
-    return busy, overtime
+    return out
