@@ -90,7 +90,7 @@ class OpeningHours:
     def is_open(self, starts: pd.DatetimeIndex | pd.Series) -> np.ndarray:
         """Boolean mask: does each interval start fall inside opening hours?"""
         idx = pd.DatetimeIndex(starts)
-        weekday = idx.weekday.to_numpy()
+        weekday = idx.day_of_week.to_numpy()
         minute = (idx.hour * 60 + idx.minute).to_numpy()
         opens = np.array([h[0] if h else 0 for h in self.by_weekday])[weekday]
         closes = np.array([h[1] if h else 0 for h in self.by_weekday])[weekday]
