@@ -1,0 +1,463 @@
+"""The forecaster contract, the model registry and honest prediction intervals.
+
+Every model takes ONE queue's regularised history (columns ``ds``, ``y``, optional
+``aht_s`` and ``filled``) and forecasts a given set of future interval starts.
+Closed hours are absent from both history and horizon, so models work per *slot*
+(weekday and time of day) or on open-interval positions, never on a wall-clock grid
+that would fill nights and weekends with zeros.
+
+Prediction intervals come from :class:`ResidualCalibration`: the model forecasts the
+last weeks of its own history as if they were the future (refitting on the data
+before each origin), and the spread of those honest errors, scaled to the level of
+each interval, gives the quantiles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ..exceptions import DataValidationError, ModelError, NotFittedError
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "MODELS",
+    "Forecaster",
+    "ResidualCalibration",
+    "quantile_column",
+    "register",
+    "make_model",
+    "model_from_dict",
+    "prepare_history",
+    "as_horizon",
+    "slot_key",
+    "infer_interval_s",
+]
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+WEEK = pd.Timedelta(days=7)
+
+#: model name -> class. Filled by :func:`register` as the model modules are imported.
+MODELS: dict[str, type[Forecaster]] = {}
+
+
+def quantile_column(q: float) -> str:
+    """Name of the output column holding quantile ``q``: 0.1 -> "p10", 0.975 -> "p97.5"."""
+    if not 0.0 < float(q) < 1.0:
+        raise ValueError(f"quantile {q!r} must lie strictly between 0 and 1")
+    return f"p{round(float(q) * 100, 6):g}"
+
+
+def register(name: str):
+    """Class decorator adding a forecaster to :data:`MODELS` under ``name``."""
+
+    def deco(cls: type[Forecaster]) -> type[Forecaster]:
+        cls.name = name
+        MODELS[name] = cls
+        return cls
+
+    return deco
+
+
+def make_model(name: str, **params: Any) -> Forecaster:
+    """Build a registered model by name with the given parameters.
+
+    Raises
+    ------
+    ModelError
+        When ``name`` is not a registered model.
+    """
+    _load_builtin_models()
+    if name not in MODELS:
+        raise ModelError(
+            f"unknown model '{name}'; expected one of {', '.join(sorted(MODELS))}"
+        )
+    return MODELS[name](**params)
+
+
+def model_from_dict(state: Mapping[str, Any]) -> Forecaster:
+    """Rebuild a fitted model from :meth:`Forecaster.to_dict` output."""
+    _load_builtin_models()
+    name = state.get("model")
+    if name not in MODELS:
+        raise ModelError(f"unknown model '{name}' in saved state")
+    return MODELS[name].from_dict(state)
+
+
+def _load_builtin_models() -> None:
+    # importing the package registers every built-in model
+    import importlib
+
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module, __package__)
+
+
+#: modules whose import registers the built-in models (prophet itself loads lazily)
+_BUILTIN_MODULES = (".baselines", ".topdown")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
+    """Validate one queue's history and return a sorted copy with ``ds, y, filled``.
+
+    ``aht_s`` is kept when present. The input is never modified.
+
+    Raises
+    ------
+    DataValidationError
+        When ``ds`` or ``y`` is missing, ``ds`` is not a datetime, ``y`` has negative
+        or non-numeric values, or timestamps repeat.
+    """
+    if not isinstance(history, pd.DataFrame):
+        raise DataValidationError("history must be a DataFrame with columns ds and y")
+    for col in ("ds", "y"):
+        if col not in history.columns:
+            raise DataValidationError(
+                f"history has no '{col}' column; expected columns ds (interval start) and y "
+                "(contacts offered)", column=col)
+    if len(history) == 0:
+        raise ModelError("history is empty; a model needs at least one week of intervals")
+    ds = pd.to_datetime(history["ds"])
+    if getattr(ds.dt, "tz", None) is not None:
+        raise DataValidationError("ds must be naive local time, got time-zone aware values",
+                                  column="ds")
+    try:
+        y = pd.to_numeric(history["y"]).astype("float64").to_numpy()
+    except (TypeError, ValueError):
+        raise DataValidationError("y must be numeric contact counts", column="y") from None
+    bad = np.flatnonzero(~np.isfinite(y) | (y < 0))
+    if bad.size:
+        raise DataValidationError(
+            f"y must be finite and >= 0; got {y[bad[0]]!r} at ds {ds.iloc[bad[0]]}", column="y")
+    out = pd.DataFrame({"ds": ds.to_numpy(), "y": y})
+    out["filled"] = (
+        history["filled"].fillna(False).astype(bool).to_numpy()
+        if "filled" in history.columns else False
+    )
+    if "aht_s" in history.columns:
+        out["aht_s"] = pd.to_numeric(history["aht_s"], errors="coerce").astype("float64").to_numpy()
+    out = out.sort_values("ds", kind="stable").reset_index(drop=True)
+    dup = out["ds"].duplicated()
+    if dup.any():
+        raise DataValidationError(
+            f"ds repeats ({out.loc[dup, 'ds'].iloc[0]}); expected one row per interval for one "
+            "queue", column="ds")
+    return out
+
+
+def as_horizon(horizon: Iterable | pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The horizon as a naive DatetimeIndex (order kept)."""
+    idx = pd.DatetimeIndex(horizon)
+    if idx.tz is not None:
+        raise DataValidationError("horizon must be naive local times, got time-zone aware values")
+    return idx
+
+
+def slot_key(ds: pd.DatetimeIndex | pd.Series | np.ndarray) -> np.ndarray:
+    """Slot of each timestamp: ``weekday * 1440 + minute of day`` (Monday 00:00 is 0)."""
+    idx = pd.DatetimeIndex(ds)
+    return (idx.day_of_week.to_numpy() * 1440 + idx.hour.to_numpy() * 60
+            + idx.minute.to_numpy()).astype(np.int64)
+
+
+def minute_of_day(ds: pd.DatetimeIndex | pd.Series | np.ndarray) -> np.ndarray:
+    idx = pd.DatetimeIndex(ds)
+    return (idx.hour.to_numpy() * 60 + idx.minute.to_numpy()).astype(np.int64)
+
+
+def infer_interval_s(ds: pd.Series | pd.DatetimeIndex) -> int:
+    """Interval length in seconds: the most common step between consecutive starts."""
+    values = pd.DatetimeIndex(ds).sort_values().to_numpy().astype("datetime64[s]")
+    if values.size < 2:
+        return 1800
+    steps = np.diff(values).astype(np.int64)
+    steps = steps[steps > 0]
+    if steps.size == 0:
+        return 1800
+    vals, counts = np.unique(steps, return_counts=True)
+    return int(vals[np.argmax(counts)])
+
+
+def lookup_by_slot(keys: np.ndarray, slot_values: pd.Series, fallback_minute: pd.Series,
+                   fallback: float) -> np.ndarray:
+    """Map slot keys to values, falling back to the time-of-day value, then to a constant."""
+    out = slot_values.reindex(keys).to_numpy(dtype="float64", na_value=np.nan)
+    miss = np.isnan(out)
+    if miss.any():
+        out[miss] = fallback_minute.reindex(keys[miss] % 1440).to_numpy(
+            dtype="float64", na_value=np.nan)
+        out[np.isnan(out)] = fallback
+    return out
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+class ResidualCalibration:
+    """Quantiles of ``y`` around a forecast mean from honest (out-of-sample) errors.
+
+    The error variance is modelled as ``a * mean + b * mean**2`` (Poisson-like noise
+    plus a share that grows with the level, e.g. a day's level being off), fitted by
+    non-negative least squares to the squared errors; the *shape* comes from the
+    empirical quantiles of the standardised errors, so skew and heavy tails carry
+    over. With fewer than ``min_points`` errors a negative-binomial-like normal
+    approximation is used instead.
+
+    Parameters
+    ----------
+    min_points
+        Errors needed before the empirical shape is trusted.
+    """
+
+    GRID = np.round(np.concatenate([[0.001, 0.0025, 0.005], np.arange(0.01, 1.0, 0.01),
+                                    [0.995, 0.9975, 0.999]]), 6)
+
+    def __init__(self, min_points: int = 100) -> None:
+        self.min_points = min_points
+        self.a_: float = 1.0
+        self.b_: float = 0.0025
+        self.z_grid_: np.ndarray | None = None
+        self.n_: int = 0
+
+    def fit(self, mean: np.ndarray, actual: np.ndarray) -> ResidualCalibration:
+        mean = np.asarray(mean, dtype="float64")
+        actual = np.asarray(actual, dtype="float64")
+        ok = np.isfinite(mean) & np.isfinite(actual) & (mean >= 0)
+        mean, actual = np.maximum(mean[ok], 1e-9), actual[ok]
+        self.n_ = int(mean.size)
+        if self.n_ < 10:
+            return self
+        err2 = (actual - mean) ** 2
+        design = np.column_stack([mean, mean**2])
+        # weights stabilise the fit: squared errors scale with the variance itself
+        w = 1.0 / np.maximum(mean + 0.01 * mean**2, 1.0)
+        coef, _ = optimize.nnls(design * w[:, None], err2 * w)
+        a, b = float(coef[0]), float(coef[1])
+        if a + b * float(np.median(mean)) <= 1e-12:
+            a = 1.0
+        self.a_, self.b_ = a, b
+        z = (actual - mean) / np.sqrt(self._var(mean))
+        if self.n_ >= self.min_points:
+            self.z_grid_ = np.quantile(z, self.GRID)
+        else:
+            sd = float(np.sqrt(np.mean(z**2)))
+            self.z_grid_ = stats.norm.ppf(self.GRID) * max(sd, 1e-6)
+        return self
+
+    def _var(self, mean: np.ndarray) -> np.ndarray:
+        return np.maximum(self.a_ * mean + self.b_ * mean**2, 1e-9)
+
+    def quantiles(self, mean: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+        """Array of shape (len(mean), len(qs)), non-negative and non-decreasing in q."""
+        mean = np.maximum(np.asarray(mean, dtype="float64"), 0.0)
+        qs = np.asarray(qs, dtype="float64")
+        if self.z_grid_ is None:
+            z = stats.norm.ppf(qs)
+        else:
+            # interpolate on the normal-score scale so tails beyond the grid extend sensibly
+            grid_n = stats.norm.ppf(self.GRID)
+            zq = stats.norm.ppf(qs)
+            z = np.interp(zq, grid_n, self.z_grid_)
+            lo, hi = zq < grid_n[0], zq > grid_n[-1]
+            slope_lo = (self.z_grid_[1] - self.z_grid_[0]) / (grid_n[1] - grid_n[0])
+            slope_hi = (self.z_grid_[-1] - self.z_grid_[-2]) / (grid_n[-1] - grid_n[-2])
+            z = np.where(lo, self.z_grid_[0] + (zq - grid_n[0]) * slope_lo, z)
+            z = np.where(hi, self.z_grid_[-1] + (zq - grid_n[-1]) * slope_hi, z)
+        z = np.maximum.accumulate(z)  # monotone in q
+        out = mean[:, None] + np.sqrt(self._var(mean))[:, None] * z[None, :]
+        out = np.maximum(out, 0.0)
+        return np.maximum.accumulate(out, axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a_, "b": self.b_, "n": self.n_, "min_points": self.min_points,
+                "z_grid": None if self.z_grid_ is None else [float(v) for v in self.z_grid_]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ResidualCalibration:
+        out = cls(int(d.get("min_points", 100)))
+        out.a_, out.b_, out.n_ = float(d["a"]), float(d["b"]), int(d["n"])
+        out.z_grid_ = None if d.get("z_grid") is None else np.asarray(d["z_grid"], dtype="float64")
+        return out
+
+
+# --------------------------------------------------------------------------- contract
+
+
+class Forecaster:
+    """Base class of every model.
+
+    Subclasses implement ``_fit(history, events)`` (history already validated by
+    :func:`prepare_history`) and ``_predict_mean(horizon, events) -> np.ndarray``;
+    the base class handles validation, calibration of the quantiles and the output
+    table. Set ``cheap = False`` on slow models: their intervals are calibrated from
+    in-sample errors (inflated) rather than by refitting at past origins.
+
+    Parameters common to all models
+    -------------------------------
+    calibration_weeks
+        How many past one-week origins are used to measure honest errors for the
+        prediction intervals (0: in-sample errors only).
+    """
+
+    name: ClassVar[str] = "base"
+    cheap: ClassVar[bool] = True
+    handles_events: ClassVar[bool] = False
+    #: parameter names saved by :meth:`to_dict` (besides calibration_weeks)
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, calibration_weeks: int = 6) -> None:
+        self.calibration_weeks = calibration_weeks
+
+    # -- public API ---------------------------------------------------------------
+    def fit(self, history: pd.DataFrame, events: pd.DataFrame | None = None) -> Forecaster:
+        """Learn from one queue's regularised history; returns ``self``."""
+        hist = prepare_history(history)
+        self.interval_s_ = infer_interval_s(hist["ds"])
+        self.last_ds_ = pd.Timestamp(hist["ds"].iloc[-1])
+        self._fit(hist, events)
+        self.calibration_ = self._calibrate(hist, events)
+        return self
+
+    def predict(
+        self,
+        horizon: Iterable | pd.DatetimeIndex,
+        events: pd.DataFrame | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    ) -> pd.DataFrame:
+        """Forecast the given future interval starts.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``ds``, ``mean`` and one column per quantile (see
+            :func:`quantile_column`), one row per horizon interval in the given order.
+        """
+        if not hasattr(self, "calibration_"):
+            raise NotFittedError(f"model '{self.name}' must be fitted before predict")
+        idx = as_horizon(horizon)
+        cols = [quantile_column(q) for q in quantiles]  # validates the quantiles
+        if len(idx) == 0:
+            return pd.DataFrame({"ds": idx, "mean": np.zeros(0),
+                                 **{c: np.zeros(0) for c in cols}})
+        mean = np.asarray(self._predict_mean(idx, events), dtype="float64")
+        mean = np.where(np.isfinite(mean), np.maximum(mean, 0.0), 0.0)
+        out = pd.DataFrame({"ds": idx, "mean": mean})
+        if len(cols):
+            qv = self.calibration_.quantiles(mean, quantiles)
+            for j, c in enumerate(cols):
+                out[c] = qv[:, j]
+        return out
+
+    def get_params(self) -> dict[str, Any]:
+        params = {k: getattr(self, k) for k in self.param_names}
+        params["calibration_weeks"] = self.calibration_weeks
+        return params
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able state of a fitted model (parameters + learned values)."""
+        if not hasattr(self, "calibration_"):
+            raise NotFittedError(f"model '{self.name}' must be fitted before it can be saved")
+        return {
+            "model": self.name,
+            "params": _jsonable(self.get_params()),
+            "interval_s": self.interval_s_,
+            "last_ds": self.last_ds_.isoformat(),
+            "calibration": self.calibration_.to_dict(),
+            "state": _jsonable(self._get_state()),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Forecaster:
+        model = cls(**d.get("params", {}))
+        model.interval_s_ = int(d["interval_s"])
+        model.last_ds_ = pd.Timestamp(d["last_ds"])
+        model._set_state(d["state"])
+        model.calibration_ = ResidualCalibration.from_dict(d["calibration"])
+        return model
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- for subclasses -----------------------------------------------------------
+    def _fit(self, hist: pd.DataFrame, events: pd.DataFrame | None) -> None:
+        raise NotImplementedError
+
+    def _predict_mean(self, horizon: pd.DatetimeIndex, events: pd.DataFrame | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_state(self) -> dict[str, Any]:
+        raise ModelError(f"model '{self.name}' cannot be saved as JSON")
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        raise ModelError(f"model '{self.name}' cannot be loaded from JSON")
+
+    def _clone_unfitted(self) -> Forecaster:
+        params = self.get_params()
+        params["calibration_weeks"] = 0
+        return type(self)(**params)
+
+    def _calibrate(self, hist: pd.DataFrame, events: pd.DataFrame | None) -> ResidualCalibration:
+        """Measure honest one-week-ahead errors at the last ``calibration_weeks`` origins."""
+        cal = ResidualCalibration()
+        weeks = self.calibration_weeks if self.cheap else 0
+        means, actuals = [], []
+        last = hist["ds"].iloc[-1].normalize() + pd.Timedelta(days=1)
+        for k in range(weeks, 0, -1):
+            origin = last - k * WEEK
+            train = hist[hist["ds"] < origin]
+            test = hist[(hist["ds"] >= origin) & (hist["ds"] < origin + WEEK) & ~hist["filled"]]
+            if len(test) == 0 or len(train) == 0:
+                continue
+            if train["ds"].iloc[-1] - train["ds"].iloc[0] < 2 * WEEK:
+                continue
+            try:
+                m = self._clone_unfitted()
+                m.interval_s_ = self.interval_s_
+                m.last_ds_ = pd.Timestamp(train["ds"].iloc[-1])
+                m._fit(train.reset_index(drop=True), events)
+                means.append(np.asarray(m._predict_mean(pd.DatetimeIndex(test["ds"]), events)))
+                actuals.append(test["y"].to_numpy())
+            except (ModelError, ValueError, np.linalg.LinAlgError):
+                continue
+        if means and sum(map(len, means)) >= cal.min_points:
+            return cal.fit(np.concatenate(means), np.concatenate(actuals))
+        # in-sample errors understate the spread; inflate them
+        fitted = self._in_sample_mean(hist)
+        if fitted is not None:
+            ok = ~hist["filled"].to_numpy()
+            cal.fit(fitted[ok], hist["y"].to_numpy()[ok])
+            cal.a_ *= 1.5
+            cal.b_ *= 2.0
+        return cal
+
+    def _in_sample_mean(self, hist: pd.DataFrame) -> np.ndarray | None:
+        """Fitted values on the history (used when refitting is too costly)."""
+        try:
+            return np.asarray(self._predict_mean(pd.DatetimeIndex(hist["ds"]), None))
+        except (ModelError, ValueError):
+            return None
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj

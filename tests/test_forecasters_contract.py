@@ -1,0 +1,194 @@
+"""Every registered forecaster honours the same contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.exceptions import DataValidationError, ModelError, NotFittedError
+from forecast.forecasters import MODELS, make_model, model_from_dict, quantile_column
+from forecast.forecasters.base import _load_builtin_models
+
+_load_builtin_models()
+
+WEEKDAY_FACTOR = np.array([1.25, 1.05, 1.0, 0.98, 1.1, 0.6, 0.5])
+
+
+def business_grid(start: str, days: int, *, open_h: int = 8, close_h: int = 18,
+                  weekdays: tuple[int, ...] = (0, 1, 2, 3, 4), freq: str = "30min"
+                  ) -> pd.DatetimeIndex:
+    """Interval starts during opening hours only (closed hours absent)."""
+    full = pd.date_range(start, periods=days * 24 * 2, freq=freq)
+    keep = np.isin(full.day_of_week, weekdays) & (full.hour >= open_h) & (full.hour < close_h)
+    return full[keep]
+
+
+def expected_volume(ds: pd.DatetimeIndex, level: float = 100.0) -> np.ndarray:
+    """A smooth intraday hump times a weekday factor."""
+    hour = ds.hour.to_numpy() + ds.minute.to_numpy() / 60.0
+    shape = 0.4 + np.exp(-0.5 * ((hour - 11.0) / 2.0) ** 2) + 0.7 * np.exp(
+        -0.5 * ((hour - 15.0) / 1.5) ** 2)
+    return level * shape * WEEKDAY_FACTOR[ds.day_of_week.to_numpy()]
+
+
+def history(weeks: int = 10, *, seed: int = 0, level: float = 100.0, start: str = "2024-01-01",
+            **grid) -> pd.DataFrame:
+    """Poisson history with ``ds, y, aht_s, filled`` on business hours."""
+    rng = np.random.default_rng(seed)
+    ds = business_grid(start, weeks * 7, **grid)
+    lam = expected_volume(ds, level)
+    return pd.DataFrame({
+        "ds": ds,
+        "y": rng.poisson(lam).astype("float64"),
+        "aht_s": 280.0 + 20.0 * (ds.hour.to_numpy() >= 12),
+        "filled": False,
+    })
+
+
+def next_week(hist: pd.DataFrame, days: int = 7, **grid) -> pd.DatetimeIndex:
+    start = hist["ds"].max().normalize() + pd.Timedelta(days=1)
+    return business_grid(str(start.date()), days, **grid)
+
+
+SLOW = {"prophet", "sarimax", "mstl"}
+NAMES = sorted(MODELS)
+
+
+def _params(name: str) -> list:
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name]
+
+
+ALL = [p for n in NAMES for p in _params(n)]
+
+
+@pytest.fixture(scope="module")
+def hist() -> pd.DataFrame:
+    return history(weeks=9, seed=1)
+
+
+def test_quantile_column_names():
+    assert quantile_column(0.1) == "p10"
+    assert quantile_column(0.5) == "p50"
+    assert quantile_column(0.975) == "p97.5"
+    assert quantile_column(0.025) == "p2.5"
+    with pytest.raises(ValueError):
+        quantile_column(1.0)
+
+
+def test_registry_has_the_core_models():
+    assert {"seasonal_naive", "slot_mean", "topdown"} <= set(MODELS)
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(ModelError, match="unknown model 'nope'.*slot_mean"):
+        make_model("nope")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_fit_returns_self_and_predict_has_the_contract_columns(name, hist):
+    model = make_model(name)
+    assert model.fit(hist) is model
+    horizon = next_week(hist)
+    out = model.predict(horizon, quantiles=(0.1, 0.5, 0.9, 0.975))
+    assert list(out.columns) == ["ds", "mean", "p10", "p50", "p90", "p97.5"]
+    assert len(out) == len(horizon)
+    assert (pd.DatetimeIndex(out["ds"]) == horizon).all()
+    values = out[["mean", "p10", "p50", "p90", "p97.5"]].to_numpy()
+    assert np.isfinite(values).all() and (values >= 0).all()
+    q = out[["p10", "p50", "p90", "p97.5"]].to_numpy()
+    assert (np.diff(q, axis=1) >= -1e-9).all(), "quantiles must not cross"
+    assert (out["p90"] > out["p10"]).mean() > 0.95, "intervals must have width"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forecast_tracks_the_truth(name, hist):
+    """On clean Poisson data every model gets within 15% WAPE of the true mean."""
+    horizon = next_week(hist)
+    mean = make_model(name).fit(hist).predict(horizon)["mean"].to_numpy()
+    truth = expected_volume(horizon)
+    assert np.abs(mean - truth).sum() / truth.sum() < 0.15
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_inputs_are_not_mutated(name, hist):
+    before = hist.copy(deep=True)
+    horizon = next_week(hist)
+    make_model(name).fit(hist).predict(horizon)
+    pd.testing.assert_frame_equal(hist, before)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_learned_attributes_end_in_underscore(name, hist):
+    model = make_model(name)
+    before = set(vars(model))
+    assert not any(k.endswith("_") for k in before), "__init__ only stores parameters"
+    model.fit(hist)
+    learned = set(vars(model)) - before
+    assert learned and all(k.endswith("_") for k in learned if not k.startswith("_"))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_predict_before_fit_raises(name):
+    with pytest.raises(NotFittedError):
+        make_model(name).predict(pd.date_range("2024-01-01", periods=3, freq="30min"))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_deterministic(name, hist):
+    horizon = next_week(hist)
+    a = make_model(name).fit(hist).predict(horizon)
+    b = make_model(name).fit(hist).predict(horizon)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forecasts_only_the_given_intervals_in_their_order(name, hist):
+    horizon = next_week(hist)[::-3]  # a sparse, reversed horizon
+    out = make_model(name).fit(hist).predict(horizon)
+    assert (pd.DatetimeIndex(out["ds"]) == horizon).all()
+    full = make_model(name).fit(hist).predict(next_week(hist)).set_index("ds")
+    np.testing.assert_allclose(out["mean"].to_numpy(), full.loc[horizon, "mean"].to_numpy(),
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_closed_hours_do_not_drag_the_forecast_down(name, hist):
+    """History has no night rows; the forecast for open hours stays at open-hour level."""
+    horizon = next_week(hist)
+    mean = make_model(name).fit(hist).predict(horizon)["mean"]
+    assert mean.mean() > 0.8 * hist["y"].mean()
+
+
+def test_history_without_y_is_rejected():
+    with pytest.raises(DataValidationError, match="'y'"):
+        make_model("slot_mean").fit(pd.DataFrame({"ds": pd.date_range("2024", periods=3)}))
+
+
+def test_negative_counts_are_rejected(hist):
+    bad = hist.copy()
+    bad.loc[5, "y"] = -1.0
+    with pytest.raises(DataValidationError, match=">= 0"):
+        make_model("topdown").fit(bad)
+
+
+def test_repeated_timestamps_are_rejected(hist):
+    bad = pd.concat([hist, hist.iloc[[3]]])
+    with pytest.raises(DataValidationError, match="repeats"):
+        make_model("seasonal_naive").fit(bad)
+
+
+@pytest.mark.parametrize("name", ["seasonal_naive", "slot_mean", "topdown"])
+def test_json_round_trip_gives_identical_forecasts(name, hist):
+    model = make_model(name).fit(hist)
+    state = json.loads(json.dumps(model.to_dict()))
+    again = model_from_dict(state)
+    horizon = next_week(hist, days=14)
+    pd.testing.assert_frame_equal(model.predict(horizon), again.predict(horizon))
+
+
+def test_saving_an_unfitted_model_raises():
+    with pytest.raises(NotFittedError):
+        make_model("topdown").to_dict()
