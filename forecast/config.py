@@ -60,6 +60,8 @@ __all__ = [
     "PlanConfig",
     "load_config",
     "config_from_dict",
+    "parse_hours",
+    "check_timezone",
 ]
 
 CHANNELS = ("voice", "chat", "email", "social")
@@ -274,15 +276,8 @@ def config_from_dict(
     defaults_raw = p.table(raw, "defaults")
     queues_raw = p.table(raw, "queues")
 
-    timezone = p.string(centre, "centre.timezone", "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown time zone '{timezone}'; expected an IANA name such as 'Europe/London'",
-            file=source,
-            key="centre.timezone",
-        ) from None
+    timezone = check_timezone(p.string(centre, "centre.timezone", "UTC"), file=source,
+                              key="centre.timezone")
     interval_min = p.integer(centre, "centre.interval_min", 30)
     if interval_min not in ALLOWED_INTERVALS_MIN:
         raise ConfigError(
@@ -406,6 +401,18 @@ def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfi
         raise ConfigError(f"concurrency applies to chat queues only (channel is '{q.channel}')",
                           file=p.source, key=f"{where}.concurrency")
     return q
+
+
+def check_timezone(name: str, *, file: Path | None = None, key: str = "timezone") -> str:
+    """Return ``name`` if it is a known IANA time zone, else raise :class:`ConfigError`."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(
+            f"unknown time zone '{name}'; expected an IANA name such as 'Europe/London'",
+            file=file, key=key,
+        ) from None
+    return name
 
 
 def parse_hours(value: Any, *, key: str = "hours", source: Path | None = None) -> OpeningHours:

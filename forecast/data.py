@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .config import OpeningHours, PlanConfig
+from .config import OpeningHours, PlanConfig, check_timezone
 from .exceptions import DataRepairWarning, DataValidationError
 
 __all__ = [
@@ -128,6 +128,8 @@ def read_volumes(
     path = Path(path)
     if timestamps not in ("auto", "local"):
         raise ValueError(f"timestamps must be 'auto' or 'local', got {timestamps!r}")
+    if timezone is not None:
+        check_timezone(timezone)
     frame, first_row = _read_table(
         path,
         wanted=[timestamp_column, volume_column, queue_column, aht_column, abandoned_column],
