@@ -1,0 +1,436 @@
+"""Specification of forecast.simulate: the discrete-event simulator of a staffing plan.
+
+Reference values for steady state come from closed forms written here (Erlang C, and
+Erlang A from its birth-death chain). forecast.queueing had not landed when these
+tests were written: switch ``erlang_c_reference`` to forecast.queueing.erlang_c /
+service_level / asa and ``erlang_a_reference`` to forecast.queueing.erlang_a once
+it has.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import linalg, stats
+
+from forecast.exceptions import DataValidationError, ForecastError
+from forecast.simulate import (
+    OUTCOMES,
+    interval_summary,
+    mean_ci,
+    read_plan,
+    simulate_plan,
+    simulate_queue,
+)
+from forecast.simulate import kernel, sampling
+
+# ------------------------------------------------------------------ reference formulas
+
+
+def erlang_c_reference(agents: int, load: float, aht_s: float, target_s: float):
+    """P(wait), P(wait <= target) and ASA of M/M/n (Erlang C), textbook closed forms."""
+    b = stats.poisson.pmf(agents, load) / stats.poisson.cdf(agents, load)  # Erlang B
+    p_wait = agents * b / (agents - load * (1 - b))
+    sl = 1 - p_wait * math.exp(-(agents - load) * target_s / aht_s)
+    asa = p_wait * aht_s / (agents - load)
+    return p_wait, sl, asa
+
+
+def erlang_a_reference(agents: int, rate_per_s: float, aht_s: float, patience_s: float,
+                       target_s: float):
+    """P(wait), P(abandon) and P(answered within target) (of all arrivals) of M/M/n+M.
+
+    Stationary law of the birth-death chain (births ``rate``, deaths ``min(k, n) mu +
+    (k - n)+ theta``), seen by arrivals (PASTA); the wait of a caller who finds ``m``
+    others queued is the absorption of a chain over queue positions (Garnett, Mandelbaum
+    and Reiman 2002, M&SOM 4(3)), computed with a matrix exponential.
+    """
+    mu, theta, n = 1 / aht_s, 1 / patience_s, agents
+    k_max = n + 400
+    k = np.arange(k_max + 1)
+    death = np.minimum(k, n) * mu + np.maximum(k - n, 0) * theta
+    log_p = np.concatenate([[0.0], np.cumsum(np.log(rate_per_s) - np.log(death[1:]))])
+    p = np.exp(log_p - log_p.max())
+    p /= p.sum()
+    p_wait = p[n:].sum()
+    p_abandon = theta * np.sum(np.maximum(k - n, 0) * p) / rate_per_s
+    # positions 1..M in queue (position m has m-1 callers ahead), then "served", "left"
+    m_max = k_max - n + 1
+    q = np.zeros((m_max + 2, m_max + 2))
+    for m in range(1, m_max + 1):
+        i = m - 1
+        ahead = n * mu + (m - 1) * theta
+        q[i, i] = -(ahead + theta)
+        q[i, m_max + 1] = theta
+        if m == 1:
+            q[i, m_max] = n * mu
+        else:
+            q[i, i - 1] = ahead
+    absorbed = linalg.expm(q * target_s)[:m_max, m_max]
+    # an arrival finding k >= n in system joins at position k - n + 1
+    sl = p[:n].sum() + np.sum(p[n:n + m_max] * absorbed)
+    return p_wait, p_abandon, sl
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def flat_plan(volume: float, aht_s: float, agents: int, *, intervals: int,
+              interval_s: int = 3600, queue: str = "q", start="2024-01-01") -> pd.DataFrame:
+    ds = pd.date_range(start, periods=intervals, freq=f"{interval_s}s")
+    return pd.DataFrame({"queue": queue, "ds": ds, "volume": float(volume),
+                         "aht_s": float(aht_s), "agents_required": agents,
+                         "service_level": 0.8})
+
+
+def pooled(result, name: str, confidence: float = 0.999):
+    """Whole-horizon figure over replications: mean and CI."""
+    mean, lo, hi = mean_ci(result.replications[name].to_numpy()[None, :], confidence)
+    return mean[0], lo[0], hi[0]
+
+
+# ------------------------------------------------------------------ steady state
+
+
+def test_matches_erlang_c_in_steady_state():
+    # 10 Erlangs on 12 agents, AHT 100 s: 360 calls an hour for 100 hours, 32 replications
+    plan = flat_plan(360, 100, 12, intervals=100)
+    p_wait, sl20, asa = erlang_c_reference(12, 10.0, 100.0, 20.0)
+    res20 = simulate_plan(plan, interval_s=3600, target_s=20, replications=32, seed=1,
+                          confidence=0.999)
+    res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=32, seed=1,
+                         confidence=0.999)
+    mean, lo, hi = pooled(res20, "service_level")
+    assert lo <= sl20 <= hi and hi - lo < 0.04
+    mean, lo, hi = pooled(res0, "service_level")  # answered at once = 1 - P(wait)
+    assert lo <= 1 - p_wait <= hi
+    mean, lo, hi = pooled(res20, "asa_s")
+    assert lo <= asa <= hi
+    mean, lo, hi = pooled(res20, "occupancy")
+    assert lo <= 10 / 12 <= hi
+
+
+def test_matches_erlang_a_with_exponential_patience():
+    # 20 Erlangs on 20 agents (overloaded without abandonment), patience 60 s
+    rate, aht, patience, n = 0.2, 100.0, 60.0, 20
+    p_wait, p_abandon, sl = erlang_a_reference(n, rate, aht, patience, 20.0)
+    plan = flat_plan(rate * 3600, aht, n, intervals=30)
+    res = simulate_plan(plan, interval_s=3600, target_s=20, replications=24, patience=patience,
+                        seed=2, confidence=0.999)
+    mean, lo, hi = pooled(res, "abandonment")
+    assert lo <= p_abandon <= hi and hi - lo < 0.02
+    mean, lo, hi = pooled(res, "service_level")
+    assert lo <= sl <= hi
+    res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=24, patience=patience,
+                         seed=2, confidence=0.999)
+    mean, lo, hi = pooled(res0, "service_level")
+    assert lo <= 1 - p_wait <= hi
+
+
+def test_lognormal_handle_times_keep_the_mean_load():
+    # occupancy = load / agents whatever the handle-time shape, when nobody abandons
+    plan = flat_plan(360, 100, 12, intervals=30)
+    res = simulate_plan(plan, interval_s=3600, replications=16, service="lognormal",
+                        service_cv=1.5, seed=3, confidence=0.999)
+    mean, lo, hi = pooled(res, "occupancy")
+    assert lo <= 10 / 12 <= hi
+
+
+# ------------------------------------------------------------------ bookkeeping
+
+
+def test_every_offered_call_is_answered_abandoned_or_still_waiting():
+    ds = pd.date_range("2024-01-01 08:00", periods=8, freq="30min")
+    plan = pd.DataFrame({"queue": "q", "ds": ds, "volume": [50, 80, 120, 150, 90, 60, 40, 30.0],
+                         "aht_s": 240.0, "agents_required": [8, 10, 3, 0, 12, 9, 4, 1]})
+    res = simulate_plan(plan, interval_s=1800, replications=10, patience=90, seed=4)
+    iv = res.intervals
+    np.testing.assert_allclose(iv["offered"], iv["answered"] + iv["abandoned"] + iv["waiting"])
+    reps = res.replications
+    np.testing.assert_array_equal(reps["offered"],
+                                  reps["answered"] + reps["abandoned"] + reps["waiting"])
+    assert iv["answered_within_target"].le(iv["answered"]).all()
+    for name in ("service_level", "abandonment", "occupancy"):
+        values = iv[name].dropna()
+        assert values.between(0, 1).all()
+
+
+def test_per_call_outcomes_add_up_to_the_interval_summary():
+    rng = np.random.default_rng(5)
+    arrival = np.sort(rng.uniform(0, 3 * 600, 400))
+    calls = simulate_queue(arrival, rng.exponential(60, 400), rng.exponential(40, 400),
+                           [6, 2, 8], interval_s=600, target_s=15)
+    assert set(calls["outcome"]) <= set(OUTCOMES)
+    table = interval_summary(calls, [6, 2, 8], interval_s=600, target_s=15)
+    by_interval = calls.groupby("interval")["outcome"].value_counts().unstack(fill_value=0)
+    np.testing.assert_array_equal(table["answered"], by_interval.get("answered", 0))
+    np.testing.assert_array_equal(table["abandoned"], by_interval.get("abandoned", 0))
+    assert table["offered"].sum() == 400
+    answered = calls[calls["outcome"] == "answered"]
+    assert (answered["wait_s"] >= 0).all()
+    assert (answered["wait_s"] <= answered["patience_s"]).all()
+    gone = calls[calls["outcome"] == "abandoned"]
+    np.testing.assert_array_equal(gone["wait_s"], gone["patience_s"])
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    plan = flat_plan(100, 200, 8, intervals=6)
+    a = simulate_plan(plan, interval_s=3600, replications=5, patience=120, seed=11)
+    b = simulate_plan(plan, interval_s=3600, replications=5, patience=120, seed=11)
+    c = simulate_plan(plan, interval_s=3600, replications=5, patience=120, seed=12)
+    pd.testing.assert_frame_equal(a.intervals, b.intervals)
+    pd.testing.assert_frame_equal(a.replications, b.replications)
+    assert not a.replications["offered"].equals(c.replications["offered"])
+
+
+def test_a_queue_does_not_depend_on_other_queues_or_later_replications():
+    alone = flat_plan(100, 200, 8, intervals=6, queue="sales")
+    other = flat_plan(300, 100, 10, intervals=6, queue="care")
+    both = pd.concat([other, alone], ignore_index=True)
+    a = simulate_plan(alone, interval_s=3600, replications=6, seed=3)
+    b = simulate_plan(both, interval_s=3600, replications=6, seed=3)
+    short = simulate_plan(alone, interval_s=3600, replications=3, seed=3)
+    reps_b = b.replications[b.replications["queue"] == "sales"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.replications, reps_b)
+    pd.testing.assert_frame_equal(short.replications, a.replications.iloc[:3])
+
+
+def test_compiled_kernel_equals_its_plain_python_source():
+    if not kernel.HAVE_NUMBA:
+        pytest.skip("numba absent: the plain Python code is what runs")
+    rng = np.random.default_rng(8)
+    agents = np.array([3, 1, 0, 4, 2], np.int64)
+    block_end = np.full(5, 5, np.int64)
+    table = kernel.next_on_duty_table(agents, block_end)
+    np.testing.assert_array_equal(table, kernel.next_on_duty_table.py_func(agents, block_end))
+    n = 300
+    arrival = np.sort(rng.uniform(0, 500, n))
+    service = rng.exponential(30, n)
+    patience = np.where(rng.random(n) < 0.5, np.inf, rng.exponential(20, n))
+    seg = [np.array([0], np.int64), np.array([n], np.int64), np.array([0], np.int64),
+           np.array([5], np.int64)]
+    outs = []
+    for fn in (kernel.run_segments, kernel.run_segments.py_func):
+        start, who, outcome = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int8)
+        fn(*seg, arrival, service, patience, agents, table, 100.0, start, who, outcome)
+        outs.append((start, who, outcome))
+    for x, y in zip(*outs, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+# ------------------------------------------------------------------ agents at boundaries
+
+
+def test_hand_computed_waits_on_a_tiny_replay():
+    # two agents, four calls of 10 s a second apart: calls 3 and 4 wait for the first two
+    calls = simulate_queue([0, 1, 2, 3], [10, 10, 10, 10], None, [2, 2], interval_s=20,
+                           target_s=5)
+    np.testing.assert_array_equal(calls["start_s"], [0, 1, 10, 11])
+    np.testing.assert_array_equal(calls["wait_s"], [0, 0, 8, 8])
+    np.testing.assert_array_equal(calls["within_target"], [True, True, False, False])
+    # the third caller gives up after 5 s, so the fourth takes its place at t = 10
+    calls = simulate_queue([0, 1, 2, 3], [10, 10, 10, 10], [np.inf, np.inf, 5, np.inf],
+                           [2, 2], interval_s=20, target_s=5)
+    np.testing.assert_array_equal(calls["outcome"],
+                                  ["answered", "answered", "abandoned", "answered"])
+    np.testing.assert_array_equal(calls["wait_s"], [0, 0, 5, 7])
+    # arrivals given out of order come back in input order
+    calls = simulate_queue([3, 0, 2, 1], [10, 10, 10, 10], None, [2, 2], interval_s=20,
+                           target_s=5)
+    np.testing.assert_array_equal(calls["start_s"], [11, 0, 10, 1])
+
+
+def test_nobody_is_answered_in_an_interval_without_agents():
+    # agents [1, 0, 1] on 10 s intervals; calls at 12 and 15 wait for the agent back at 20
+    calls = simulate_queue([12, 15], [3, 3], None, [1, 0, 1], interval_s=10, target_s=0)
+    np.testing.assert_array_equal(calls["start_s"], [20, 23])
+    plan = flat_plan(200, 60, 5, intervals=3)
+    plan["agents_required"] = [5, 0, 5]
+    res = simulate_plan(plan, interval_s=3600, replications=4, seed=0)
+    assert res.intervals.loc[1, "offered"] > 0
+    assert res.intervals.loc[1, "answered_within_target"] == 0
+    # the interval's callers are answered only after the agents return: waits > 1 h on average
+    assert res.intervals.loc[1, "asa_s"] > 1000
+
+
+def test_a_leaving_agent_finishes_the_call_in_hand():
+    # one agent in [0, 10) and none after: the call at 5 s takes 20 s and is finished,
+    # the call at 6 s is never answered and is still waiting at the end
+    calls = simulate_queue([5, 6], [20, 1], None, [1, 0], interval_s=10, target_s=20)
+    np.testing.assert_array_equal(calls["outcome"], ["answered", "waiting"])
+    np.testing.assert_array_equal(calls["wait_s"], [0, 14])  # censored at the end (20 s)
+    table = interval_summary(calls, [1, 0], interval_s=10, target_s=20)
+    # the work done after leaving counts as time on duty: occupancy stays within [0, 1]
+    np.testing.assert_allclose(table["occupancy"], [0.5, 1.0])
+    np.testing.assert_array_equal(table["waiting"], [1, 0])
+
+
+def test_a_joining_agent_takes_the_longest_waiting_caller():
+    # one agent busy with a 100 s call; a second joins at 10 s and answers the caller of 1 s
+    calls = simulate_queue([0, 1, 2], [100, 5, 5], None, [1, 2], interval_s=10, target_s=0)
+    np.testing.assert_array_equal(calls["start_s"], [0, 10, 15])
+    np.testing.assert_array_equal(calls["agent"], [0, 1, 1])
+
+
+def test_the_longest_idle_agent_answers():
+    # agent 0 frees at 3 s, agent 1 at 5 s; the call at 10 s goes to agent 0
+    calls = simulate_queue([0, 0, 10], [3, 5, 1], None, [2], interval_s=20, target_s=0)
+    np.testing.assert_array_equal(calls["agent"], [0, 1, 0])
+
+
+def test_each_day_starts_empty_and_callers_left_at_close_are_reported():
+    ds = pd.date_range("2024-01-01 08:00", periods=4, freq="1h").append(
+        pd.date_range("2024-01-02 08:00", periods=4, freq="1h"))
+    plan = pd.DataFrame({"queue": "q", "ds": ds, "volume": 100.0, "aht_s": 300.0,
+                         "agents_required": [10, 10, 10, 2, 10, 10, 10, 10]})
+    res = simulate_plan(plan, interval_s=3600, replications=5, seed=0)
+    iv = res.intervals
+    assert iv.loc[3, "waiting"] > 10  # day 1 closes overloaded
+    assert iv.loc[4, "asa_s"] < iv.loc[3, "asa_s"]  # day 2 does not inherit the queue
+    assert res.summary().loc[0, "waiting_at_end"] == pytest.approx(iv["waiting"].sum())
+
+
+def test_more_agents_never_lower_the_service_level():
+    plan = flat_plan(300, 120, 10, intervals=4)
+    levels = []
+    for agents in (10, 11, 12, 14):
+        res = simulate_plan(plan.assign(agents_required=agents), interval_s=3600,
+                            replications=5, seed=9)
+        levels.append(res.replications["service_level"].to_numpy())
+    # same seed = same calls: each replication improves as agents are added
+    assert all(np.all(b >= a) for a, b in zip(levels, levels[1:], strict=False))
+
+
+# ------------------------------------------------------------------ arrivals and replay
+
+
+def test_counts_arrivals_replay_exact_counts():
+    plan = flat_plan(0, 180, 4, intervals=3).assign(volume=[7.0, 0.0, 12.0])
+    res = simulate_plan(plan, interval_s=3600, replications=3, arrivals="counts", seed=0)
+    np.testing.assert_array_equal(res.intervals["offered"], [7, 0, 12])
+
+
+def test_negative_binomial_counts_are_over_dispersed():
+    rng = np.random.default_rng(0)
+    volume = np.full(20000, 200.0)
+    counts = sampling.draw_counts(rng, volume, "negbin", dispersion=0.2)
+    assert counts.mean() == pytest.approx(200, rel=0.01)
+    assert counts.var() == pytest.approx(200 + (0.2 * 200) ** 2, rel=0.05)
+    poisson = sampling.draw_counts(rng, volume, "poisson")
+    assert poisson.var() == pytest.approx(200, rel=0.05)
+    with pytest.raises(ForecastError, match="dispersion"):
+        sampling.draw_counts(rng, volume, "negbin")
+
+
+def test_service_and_patience_draws_have_the_requested_moments():
+    rng = np.random.default_rng(1)
+    aht = np.full(200000, 300.0)
+    logn = sampling.draw_service(rng, aht, "lognormal", cv=0.8)
+    assert logn.mean() == pytest.approx(300, rel=0.01)
+    assert logn.std() / logn.mean() == pytest.approx(0.8, rel=0.03)
+    observed = np.array([10.0, 20.0, 90.0])
+    resampled = sampling.draw_service(rng, aht[:30000], observed)
+    assert set(np.round(np.unique(resampled), 6)) == {75.0, 150.0, 675.0}  # mean 40 s rescaled to 300 s
+    assert np.isinf(sampling.draw_patience(rng, 5, None)).all()
+    assert sampling.draw_patience(rng, 100000, 90.0).mean() == pytest.approx(90, rel=0.02)
+    assert set(sampling.draw_patience(rng, 100, [5.0, np.inf])) == {5.0, np.inf}
+
+
+def test_replaying_call_timestamps_places_each_call_in_its_interval():
+    plan = flat_plan(0, 100, 2, intervals=3, interval_s=1800, start="2024-01-01 09:00")
+    calls = pd.DataFrame({
+        "queue": "q",
+        "arrival": pd.to_datetime(["2024-01-01 09:00:05", "2024-01-01 09:10:00",
+                                   "2024-01-01 09:45:00", "2024-01-01 10:29:59",
+                                   "2024-01-01 12:00:00"]),  # the last falls after the plan
+        "handle_s": [60.0, 30.0, np.nan, 10.0, 5.0],
+    })
+    res = simulate_plan(plan, interval_s=1800, replications=2, arrivals=calls,
+                        service="actual", seed=0)
+    np.testing.assert_array_equal(res.intervals["offered"], [2, 1, 1])
+    np.testing.assert_array_equal(res.intervals["service_level"], [1, 1, 1])
+    assert any("1 of 5 calls" in note for note in res.notes)
+    # the actual handle times are used: 60 s + 30 s of work in the first half hour
+    np.testing.assert_allclose(res.intervals.loc[0, "occupancy"], 90 / (2 * 1800))
+
+
+# ------------------------------------------------------------------ plan checking
+
+
+def write(tmp_path, frame: pd.DataFrame, name="plan.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "line", "words"),
+    [
+        (lambda p: p.drop(columns="aht_s"), "aht_s", 1, "missing column"),
+        (lambda p: p.assign(ds=p["ds"].astype(str).where(p.index != 2, "soon")), "ds", 4,
+         "not a timestamp"),
+        (lambda p: p.assign(agents_required=p["agents_required"].where(p.index != 1, -2)),
+         "agents_required", 3, "whole number"),
+        (lambda p: p.assign(agents_required=p["agents_required"].astype(float)
+                            .where(p.index != 3, 2.5)), "agents_required", 5, "whole number"),
+        (lambda p: p.assign(volume=p["volume"].astype(object).where(p.index != 4, "lots")),
+         "volume", 6, "not a finite number"),
+        (lambda p: p.assign(aht_s=p["aht_s"].where(p.index != 0, 0.0)), "aht_s", 2, "aht_s"),
+        (lambda p: pd.concat([p, p.iloc[[2]]], ignore_index=True), "ds", 8, "twice"),
+        (lambda p: p.assign(ds=p["ds"].where(p.index != 5, p["ds"].iloc[5]
+                                             + pd.Timedelta("10min"))), "ds", 7, "multiple"),
+    ],
+)
+def test_a_bad_plan_file_gets_a_one_line_error_naming_row_and_column(
+    tmp_path, change, column, line, words
+):
+    path = write(tmp_path, change(flat_plan(100, 200, 8, intervals=6)))
+    with pytest.raises(DataValidationError) as err:
+        simulate_plan(read_plan(path), interval_s=3600, replications=1)
+    message = str(err.value)
+    assert "\n" not in message
+    assert str(path) in message and f"row {line}" in message and f"'{column}'" in message
+    assert words in message
+
+
+def test_plan_without_file_reports_the_row_position():
+    plan = flat_plan(100, 200, 8, intervals=3)
+    plan.loc[1, "agents_required"] = -1
+    with pytest.raises(DataValidationError, match=r"plan row 1"):
+        simulate_plan(plan, interval_s=3600, replications=1)
+
+
+def test_volume_mean_is_used_when_there_is_no_volume_column():
+    plan = flat_plan(0, 100, 3, intervals=2).drop(columns="volume").assign(volume_mean=[5.0, 9.0])
+    res = simulate_plan(plan, interval_s=3600, replications=2, arrivals="counts")
+    np.testing.assert_array_equal(res.intervals["offered"], [5, 9])
+
+
+def test_rejects_bad_settings():
+    plan = flat_plan(10, 100, 3, intervals=2)
+    with pytest.raises(ForecastError, match="replications"):
+        simulate_plan(plan, interval_s=3600, replications=0)
+    with pytest.raises(ForecastError, match="unknown arrivals"):
+        simulate_plan(plan, interval_s=3600, arrivals="uniform")
+    with pytest.raises(ForecastError, match="service='actual'"):
+        simulate_plan(plan, interval_s=3600, service="actual")
+    with pytest.raises(DataValidationError, match="outside the schedule"):
+        simulate_queue([5, 50], [1, 1], None, [1], interval_s=10, target_s=0)
+
+
+def test_summary_sets_the_promise_beside_the_simulated_figures():
+    res = simulate_plan(flat_plan(360, 100, 12, intervals=4), interval_s=3600,
+                        replications=8, seed=0)
+    summary = res.summary()
+    assert list(summary["queue"]) == ["q"]
+    row = summary.iloc[0]
+    assert row["promised_service_level"] == pytest.approx(0.8)
+    assert row["service_level_lo"] <= row["service_level"] <= row["service_level_hi"]
+    assert row["offered"] == pytest.approx(360 * 4, rel=0.05)
+    assert row["abandonment"] == 0
