@@ -1,0 +1,73 @@
+"""Atomic file output: write to a temporary file in the target folder, then rename.
+
+A reader (or a scheduled job picking up files) never sees a half-written file, and
+a run killed mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+__all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target``.
+
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file for writing that replaces ``target`` when closed cleanly."""
+    with atomic_path(target) as tmp, open(tmp, mode, **kwargs) as handle:
+        yield handle
+
+
+def write_csv(frame: pd.DataFrame, target: str | Path, **kwargs: Any) -> Path:
+    """Write ``frame`` as CSV atomically (no index, LF line ends, stable float format)."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    with atomic_path(target) as tmp:
+        frame.to_csv(tmp, **kwargs)
+    return Path(target)
+
+
+def write_text(text: str, target: str | Path) -> Path:
+    with atomic_open(target, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return Path(target)
+
+
+def write_bytes(data: bytes, target: str | Path) -> Path:
+    with atomic_open(target, "wb") as handle:
+        handle.write(data)
+    return Path(target)
+
+
+def write_with(writer: Callable[[Path], None], target: str | Path) -> Path:
+    """Run ``writer(tmp_path)`` and move the result to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+    return Path(target)

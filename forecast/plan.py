@@ -1,0 +1,315 @@
+"""The planning pipeline: configuration + data -> forecast -> staffing plan.
+
+This is what ``wfm plan`` runs and what a notebook calls::
+
+    import forecast
+    result = forecast.build_plan(forecast.load_config("centre.toml"))
+    result.plan       # one row per queue x interval
+    result.daily      # one row per queue x day
+    result.write("out/")
+
+Each queue is planned independently by :func:`plan_queue`, the unit of work that
+can run in a process pool or on a cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data as data_io
+from . import events as events_io
+from .config import PlanConfig, QueueConfig
+from .exceptions import ConfigError, DataValidationError
+from .forecasters import quantile_column
+from .staffing import staff_queue
+
+__all__ = [
+    "QueuePlan",
+    "PlanResult",
+    "PlanInputs",
+    "load_inputs",
+    "plan_queue",
+    "build_plan",
+    "daily_summary",
+    "EXAMPLE_CONFIG",
+]
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "example" / "centre.toml"
+
+Progress = Callable[[str, int, int, float], None]
+
+
+@dataclass
+class PlanInputs:
+    """Validated inputs of a run: the regularised history and the events table."""
+
+    config: PlanConfig
+    history: pd.DataFrame
+    events: pd.DataFrame
+    report: object = None
+
+    @property
+    def queues(self) -> list[str]:
+        return sorted(self.history["queue"].unique())
+
+
+@dataclass
+class QueuePlan:
+    """Everything planned for one queue."""
+
+    queue: str
+    model: str
+    forecast: pd.DataFrame
+    plan: pd.DataFrame
+    history: pd.DataFrame
+    leaderboard: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanResult:
+    """A whole plan: per-queue results and the combined tables."""
+
+    config: PlanConfig
+    queues: dict[str, QueuePlan]
+    events: pd.DataFrame
+    volume_column: str
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> pd.DataFrame:
+        """One row per queue x interval (the plan.csv table)."""
+        return pd.concat([q.plan for q in self.queues.values()], ignore_index=True)
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """One row per queue x day (the daily.csv table)."""
+        return daily_summary(self.plan, interval_s=self.config.interval_s,
+                             hours_per_fte=self.config.hours_per_fte)
+
+    def write(self, out_dir: str | Path, *, charts: bool = True) -> list[Path]:
+        """Write plan.csv, daily.csv and one chart per queue into ``out_dir``."""
+        from .report import write_plan_outputs
+
+        return write_plan_outputs(self, Path(out_dir), charts=charts)
+
+
+def load_inputs(config: PlanConfig, *, extra_events: pd.DataFrame | None = None) -> PlanInputs:
+    """Read and validate the volumes and events named by ``config``."""
+    volumes = data_io.read_volumes_for(config)
+    history, report = data_io.regularise(
+        volumes,
+        interval_s=config.interval_s,
+        hours=data_io.hours_for(config, volumes["queue"].unique()),
+        timezone=config.timezone,
+    )
+    if history.empty:
+        raise DataValidationError("no intervals left inside opening hours; check the hours "
+                                  "in the config against the data", file=config.data.volumes)
+    tables = []
+    if config.data.events is not None:
+        tables.append(events_io.read_events(config.data.events))
+    if config.holidays_country:
+        start, end = history["ds"].min(), history["ds"].max() + pd.Timedelta(
+            days=config.forecast.horizon_days + 7)
+        tables.append(events_io.holiday_events(config.holidays_country, start, end,
+                                               subdivision=config.holidays_subdivision))
+    if extra_events is not None:
+        tables.append(extra_events)
+    events = events_io.combine_events(*tables)
+    return PlanInputs(config=config, history=history, events=events, report=report)
+
+
+def arrival_hours(history: pd.DataFrame, queue: QueueConfig, interval_s: int):
+    """The hours in which contacts arrive: ``arrival_hours`` when configured, else the
+    configured hours for voice and chat (contacts cannot arrive when the line is
+    closed), else the data's own (email and social arrive around the clock and wait
+    for the team)."""
+    if queue.arrival_hours is not None:
+        return queue.arrival_hours
+    if queue.hours is not None and not queue.is_deferred:
+        return queue.hours
+    return data_io.infer_hours(history, interval_s)
+
+
+def plan_queue(
+    history: pd.DataFrame,
+    events: pd.DataFrame,
+    queue: QueueConfig,
+    config: PlanConfig,
+    *,
+    quantile: float | None = None,
+    start: pd.Timestamp | None = None,
+) -> QueuePlan:
+    """Forecast and staff one queue.
+
+    Parameters
+    ----------
+    history
+        The queue's regularised history (``ds, y[, aht_s], filled``).
+    events
+        Events for this queue (past ones teach, future ones apply).
+    queue
+        The queue's settings.
+    config
+        The whole plan configuration (interval, horizon, forecast settings, time zone).
+    quantile
+        Staff to this quantile of the forecast (e.g. 0.8 for P80) instead of the mean.
+    start
+        First day of the plan; default the day after the history ends.
+    """
+    from .forecasters.select import fit_forecast
+
+    settings = config.forecast
+    quantiles = tuple(sorted(set(settings.quantiles) | ({quantile} if quantile else set())))
+    after = history["ds"].max() if start is None else pd.Timestamp(start) - pd.Timedelta(
+        seconds=1)
+    horizon = data_io.future_grid(
+        after,
+        days=settings.horizon_days,
+        interval_s=config.interval_s,
+        hours=arrival_hours(history, queue, config.interval_s),
+        timezone=config.timezone,
+    )
+    if len(horizon) == 0:
+        raise ConfigError(f"queue '{queue.name}' has no open intervals in the "
+                          f"{settings.horizon_days}-day horizon; check its hours",
+                          key=f"queues.{queue.name}.hours")
+    fc, choice = fit_forecast(history, horizon, events,
+                              dataclasses.replace(settings, quantiles=quantiles),
+                              default_aht_s=queue.aht_s)
+    volume_column = quantile_column(quantile) if quantile else "mean"
+    staffing_input = pd.DataFrame({
+        "ds": fc["ds"].to_numpy(),
+        "volume": np.clip(fc[volume_column].to_numpy(dtype=float), 0, None),
+        "aht_s": fc["aht_s"].to_numpy(dtype=float),
+    })
+    staffed = staff_queue(staffing_input, queue, interval_s=config.interval_s)
+    quantile_cols = [quantile_column(q) for q in quantiles]
+    plan = staffed.assign(volume_mean=fc["mean"].to_numpy())
+    for col in quantile_cols:
+        plan[col] = fc[col].to_numpy()
+    plan.insert(0, "queue", queue.name)
+    return QueuePlan(
+        queue=queue.name,
+        model=choice.name,
+        forecast=fc.assign(queue=queue.name),
+        plan=plan,
+        history=history,
+        leaderboard=getattr(choice, "leaderboard", None),
+    )
+
+
+def build_plan(
+    config: PlanConfig,
+    *,
+    quantile: float | None = None,
+    queues: Iterable[str] | None = None,
+    extra_events: pd.DataFrame | None = None,
+    inputs: PlanInputs | None = None,
+    progress: Progress | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    fail_fast: bool = False,
+) -> PlanResult:
+    """Run the whole pipeline for every queue in the data (or those named).
+
+    Parameters
+    ----------
+    config
+        The plan configuration.
+    quantile
+        Staff to this forecast quantile instead of the mean (``None``).
+    queues
+        Restrict to these queue names.
+    extra_events
+        What-if events added to the configured events table.
+    inputs
+        Already loaded inputs (skips reading the files again).
+    progress
+        Called as ``progress(queue, done, total, seconds_elapsed)`` after each queue.
+    workers, scheduler
+        Where per-queue work runs (see :func:`forecast.parallel.make_runner`): 1 worker
+        runs serially, more use a local process pool, ``scheduler`` a Dask cluster.
+        Results are identical whichever is used.
+    fail_fast
+        Stop at the first queue that fails instead of planning the others.
+
+    Returns
+    -------
+    PlanResult
+        Failed queues are listed in ``failures`` (queue -> one-line reason).
+    """
+    from .parallel import make_runner, run_per_queue
+
+    if quantile is not None and not 0 < quantile < 1:
+        raise ConfigError(f"quantile must lie strictly between 0 and 1, got {quantile}",
+                          key="quantile")
+    inputs = inputs or load_inputs(config, extra_events=extra_events)
+    names = inputs.queues if queues is None else list(queues)
+    unknown = sorted(set(names) - set(inputs.queues))
+    if unknown:
+        raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "
+                          f"{', '.join(inputs.queues)}", key="queues")
+    by_queue = dict(tuple(inputs.history.groupby("queue", sort=True)))
+    tasks = (
+        (name, (by_queue[name].reset_index(drop=True),
+                events_io.events_for_queue(inputs.events, name),
+                config.queue(name), config, quantile))
+        for name in names
+    )
+    results: dict[str, QueuePlan] = {}
+    failures: dict[str, str] = {}
+    with make_runner(workers, scheduler) as runner:
+        for outcome in run_per_queue(_plan_queue_task, tasks, runner, progress=progress,
+                                     fail_fast=fail_fast):
+            if outcome.ok:
+                results[outcome.queue] = outcome.value
+            else:
+                failures[outcome.queue] = outcome.error
+    return PlanResult(
+        config=config,
+        queues=results,
+        events=inputs.events,
+        volume_column=quantile_column(quantile) if quantile else "mean",
+        failures=failures,
+    )
+
+
+def _plan_queue_task(history, events, queue, config, quantile) -> QueuePlan:
+    return plan_queue(history, events, queue, config, quantile=quantile)
+
+
+def daily_summary(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float) -> pd.DataFrame:
+    """Per queue and day: volume, agent-hours, FTE, cost, expected service level, peak.
+
+    FTE for a day is the day's scheduled agent-hours divided by one full-time agent's
+    daily hours (``hours_per_fte / 5``).
+    """
+    interval_h = interval_s / 3600.0
+    frame = plan.assign(
+        date=plan["ds"].dt.normalize(),
+        agent_hours=plan["agents_scheduled"] * interval_h,
+        answered_weight=plan["volume"] * plan["service_level"].fillna(1.0),
+    )
+    grouped = frame.groupby(["queue", "date"], sort=True)
+    daily = grouped.agg(
+        volume=("volume", "sum"),
+        agent_hours=("agent_hours", "sum"),
+        peak_agents=("agents_scheduled", "max"),
+        cost=("cost", "sum"),
+        answered_weight=("answered_weight", "sum"),
+    ).reset_index()
+    daily["fte"] = daily["agent_hours"] / (hours_per_fte / 5.0)
+    daily["service_level"] = np.where(
+        daily["volume"] > 0, daily["answered_weight"] / daily["volume"].where(
+            daily["volume"] > 0, 1.0), np.nan)
+    daily = daily.drop(columns="answered_weight")
+    return daily[["queue", "date", "volume", "agent_hours", "fte", "peak_agents", "cost",
+                  "service_level"]]
