@@ -61,6 +61,7 @@ DAY_S = 86_400
 WEEK_S = 7 * DAY_S
 
 TimestampMode = Literal["auto", "local"]
+_NULL_MARKERS = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "-"]
 
 # a clock time followed by a UTC offset at the end of the text: 'Z', '+01:00', '-0500', '+01'
 _OFFSET_RE = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
@@ -246,10 +247,16 @@ def _read_table(
     names = {str(c).strip(): c for c in raw_names}
     _require_columns(names, required, path)
     use = {names[w]: w for w in wanted if w in names}
+    # only empty cells are missing in required columns ('n/a' in a volume is an error);
+    # optional columns also accept the usual null markers (NULL, NA, n/a, NaN...)
+    null_ok = [names[w] for w in wanted if w in names and w not in required]
+    na_values = {raw: ([""] if raw not in null_ok else _NULL_MARKERS) for raw in use}
     try:
         frame = pd.read_csv(
             path,
             usecols=list(use),
+            keep_default_na=False,
+            na_values=na_values,
             dtype={names[c]: "str" for c in text_columns if c in names},
             encoding="utf-8-sig",
             compression="infer",
@@ -548,11 +555,12 @@ def infer_hours(
     * a day is *active* when it has contacts (total volume > 0);
     * the weekday is closed when fewer than ``min_day_share`` (half) of its calendar
       days between the first and last day of the data are active;
-    * an interval slot (time of day, on the ``interval_s`` grid) is *open* when the
-      data has a row for it on at least ``min_slot_share`` (half) of the active days
-      and contacts in it on at least ``min_contact_share`` (a tenth) of them, so a
-      quiet night slot of a 24/7 queue stays open while all-zero rows written for a
-      closed centre do not;
+    * an interval slot (time of day, on the ``interval_s`` grid) is *open* on the
+      weekday when the data has a row for it on at least ``min_slot_share`` (half) of
+      the weekday's active days, and, over the whole history (all weekdays pooled), at
+      least ``min_contact_share`` (a tenth) of the rows for that slot have contacts;
+      so a quiet night slot of a 24/7 queue stays open while the all-zero rows some
+      systems write while the centre is closed do not count;
     * the day's hours run from its first open slot to the end of its last open slot
       (one span a day; slots between are included).
     """
@@ -584,14 +592,18 @@ def infer_hours(
     np.add.at(present, (weekday_of[active], s[active]), 1)
     np.add.at(positive, (weekday_of[active], s[active]), (v[active] > 0).astype(float))
 
+    # contacts are judged over the whole history (all weekdays pooled), so a quiet
+    # slot is not closed by chance in a short history
+    rows_in_slot = present.sum(axis=0)
+    seen = positive.sum(axis=0) >= min_contact_share * np.maximum(rows_in_slot, 1)
+    seen &= rows_in_slot > 0
     spans: list[tuple[int, int] | None] = []
     for wd in range(7):
         n_act = act_count[wd]
         if n_act == 0 or n_act < min_day_share * cal_count[wd]:
             spans.append(None)
             continue
-        is_open = (present[wd] >= min_slot_share * n_act) & (
-            positive[wd] >= min_contact_share * n_act)
+        is_open = (present[wd] >= min_slot_share * n_act) & seen
         if not is_open.any():
             spans.append(None)
             continue
