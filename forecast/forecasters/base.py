@@ -84,6 +84,10 @@ def model_from_dict(state: Mapping[str, Any]) -> Forecaster:
     """Rebuild a fitted model from :meth:`Forecaster.to_dict` output."""
     _load_builtin_models()
     name = state.get("model")
+    if name == "event_adjusted":
+        from ..event_effects import EventAdjusted
+
+        return EventAdjusted.from_dict(state)
     if name not in MODELS:
         raise ModelError(f"unknown model '{name}' in saved state")
     return MODELS[name].from_dict(state)
