@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import warnings
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from forecast.data import (
     read_volumes_for,
     regularise,
 )
+from forecast.events import holiday_events, read_events
 from forecast.exceptions import ConfigError, DataRepairWarning, DataValidationError
 
 DATA = Path(__file__).parent / "data"
@@ -459,3 +461,60 @@ def test_bank_calls_loads_with_its_column_names_and_z_as_local(shared_data):
     assert out.loc[~out["filled"], "y"].sum() == pytest.approx(v["y"].sum())
     text = str(describe_volumes(v, report))
     assert "missing whole days (6, filled)" in text and "27,716 rows" in text
+
+
+# --------------------------------------------------------------------------- example generator
+
+
+@pytest.fixture(scope="module")
+def make_example(fixtures_dir):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_example",
+                                                  fixtures_dir / "make_example.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_regenerates_byte_identical(make_example, fixtures_dir, tmp_path):
+    written = make_example.write_example(tmp_path)
+    committed = fixtures_dir / "example"
+    for name, path in written.items():
+        assert path.read_bytes() == (committed / name).read_bytes(), name
+    assert sum(p.stat().st_size for p in written.values()) < 2_000_000
+
+
+def test_example_bank_holidays_match_the_calendar(make_example):
+    hol = holiday_events("GB", "2025-09-01", "2026-12-28", subdivision="ENG")
+    assert [(d.strftime("%Y-%m-%d"), n) for d, n in zip(hol["start"], hol["name"],
+                                                         strict=True)] == \
+        list(make_example.BANK_HOLIDAYS)
+
+
+def test_example_truth_matches_the_events_file(fixtures_dir):
+    truth = json.loads((fixtures_dir / "example" / "truth.json").read_text())
+    ev = read_events(fixtures_dir / "example" / "events.csv")
+    got = sorted((r["name"], r["start"].isoformat(), r["end"].isoformat(),
+                  None if pd.isna(r["queue"]) else r["queue"]) for _, r in ev.iterrows())
+    want = sorted((e["name"], e["start"], e["end"], e["queue"]) for e in truth["events"])
+    assert got == want
+    assert truth["effects"]["outage"]["voice"]["lift"] > 1
+    assert truth["effects"]["holiday"]["voice"]["closed_on"] == ["Christmas Day"]
+
+
+def test_example_data_carries_its_true_effects(fixtures_dir, make_example):
+    v = read_volumes(fixtures_dir / "example" / "volumes.csv.gz")
+    voice = v[v["queue"] == "voice"].set_index("ds")["y"]
+    daily = voice.groupby(voice.index.normalize()).sum()
+    assert daily[pd.Timestamp("2025-12-25")] == 0  # closed on Christmas Day
+    # first day of the handset launch (a Monday) against the Mondays around it
+    mondays = [pd.Timestamp("2026-08-24"), pd.Timestamp("2026-09-07"),
+               pd.Timestamp("2026-09-28"), pd.Timestamp("2026-10-05")]
+    ratio = daily[pd.Timestamp("2026-09-14")] / np.mean([daily[d] for d in mondays])
+    lift = make_example.EVENT_EFFECTS["campaign"]["voice"]["lift"]
+    assert 1 + 0.6 * (lift - 1) < ratio < 1 + 1.3 * (lift - 1)
+    # totals agree with the generator's expected rate (Poisson noise is tiny in aggregate)
+    idx = pd.DatetimeIndex(voice.index)
+    expected = make_example.expected_rate("voice", idx).sum()
+    assert voice.sum() == pytest.approx(expected, rel=0.005)
