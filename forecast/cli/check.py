@@ -44,8 +44,9 @@ def _interval(ctx, param, value):
 @click.option("--aht-column", help="Column holding average handle time in seconds [aht_s].")
 @click.option("--queue", "queue_name", help="Keep only this queue, or name the single queue "
               "of a file without a queue column.")
-@click.option("--timezone", callback=_timezone, help="The centre's time zone (IANA name, e.g. Europe/London); "
-              "timestamps with a UTC offset are converted to it.")
+@click.option("--timezone", callback=_timezone,
+              help="The centre's time zone (IANA name, e.g. Europe/London); timestamps with "
+                   "a UTC offset are converted to it.")
 @click.option("--timestamps", type=click.Choice(["auto", "local"]), default=None,
               help="'local': ignore offsets written in the file (e.g. a 'Z' on local "
                    "clock times). Default 'auto'.")
