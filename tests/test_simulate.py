@@ -434,3 +434,31 @@ def test_summary_sets_the_promise_beside_the_simulated_figures():
     assert row["service_level_lo"] <= row["service_level"] <= row["service_level_hi"]
     assert row["offered"] == pytest.approx(360 * 4, rel=0.05)
     assert row["abandonment"] == 0
+
+
+def test_replayed_calls_can_carry_their_own_patience():
+    # one agent busy 0-100 s with the first call; the second caller (arrives at 10 s)
+    # is known to hang up after 30 s; the third is known to wait at least 95 s and,
+    # with no further patience drawn (None = never hangs up), is answered at 100 s
+    plan = flat_plan(0, 100, 1, intervals=1, interval_s=1800, start="2024-01-01 09:00")
+    calls = pd.DataFrame({
+        "arrival": pd.to_datetime(["2024-01-01 09:00:00", "2024-01-01 09:00:10",
+                                   "2024-01-01 09:00:05"]),
+        "handle_s": [100.0, 10.0, 10.0],
+        "patience_s": [np.nan, 30.0, np.nan],
+        "patience_min_s": [np.nan, np.nan, 95.0],
+    })
+    res = simulate_plan(plan, interval_s=1800, replications=1, arrivals=calls,
+                        service="actual", target_s=200)
+    row = res.intervals.iloc[0]
+    assert (row["answered"], row["abandoned"]) == (2, 1)
+    assert row["asa_s"] == pytest.approx((0 + 95) / 2)
+    # exponential patience of 1 s on top of the 95 s floor: the third caller still waits
+    # the 95 s it is known to have waited, in every replication
+    res = simulate_plan(plan, interval_s=1800, replications=30, arrivals=calls,
+                        service="actual", patience=1.0, target_s=200)
+    assert res.replications["abandoned"].eq(1).all()
+    # without the floor, the same 1 s patience loses the third caller too
+    res = simulate_plan(plan, interval_s=1800, replications=30, arrivals=calls.drop(
+        columns="patience_min_s"), service="actual", patience=1.0, target_s=200)
+    assert res.replications["abandoned"].eq(2).all()

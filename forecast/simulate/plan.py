@@ -122,8 +122,12 @@ def simulate_plan(
         with rate coefficient of variation ``dispersion``: forecast error on top of Poisson
         noise), ``"counts"`` (the volume column rounded is the exact count: replay of actual
         counts); arrival times are uniform within the interval. Or a table of actual calls
-        with columns ``arrival`` (timestamps), optionally ``queue`` and ``handle_s``:
-        replayed at their real times (calls outside the plan's intervals are ignored).
+        with columns ``arrival`` (timestamps), optionally ``queue``, ``handle_s``,
+        ``patience_s`` (a caller's known patience, e.g. the wait of one who hung up) and
+        ``patience_min_s`` (a lower bound where patience is unknown, e.g. the wait of one
+        who was answered: the draw from ``patience`` is added to it, exact for
+        exponential patience, which is memoryless): replayed at their real times (calls
+        outside the plan's intervals are ignored).
     service
         ``"exponential"``, ``"lognormal"`` (with ``service_cv``), an array of observed
         handle times (resampled, rescaled to each interval's ``aht_s``), or ``"actual"``
@@ -275,6 +279,8 @@ def _simulate_queue_plan(
             else:
                 srv = sampling.draw_service(rng, aht_s[interval], service, service_cv)
         pat = sampling.draw_patience(rng, arr.size, patience)
+        if calls is not None:
+            pat = _replay_patience(calls, pat)
         segs = engine.Segments.for_replication(interval, qplan.block_end, call_offset=batch_size)
         batch.append((arr, srv, pat, interval, segs))
         batch_size += arr.size
@@ -291,6 +297,14 @@ def _simulate_queue_plan(
     )
     return per_cell, rep_totals[["replication"] + [c for c in rep_totals.columns
                                                    if c != "replication"]]
+
+
+def _replay_patience(calls: pd.DataFrame, drawn: np.ndarray) -> np.ndarray:
+    """Known patience where the calls table has it; else a lower bound plus a draw."""
+    known = calls["patience_s"].to_numpy(np.float64)
+    floor = calls["patience_min_s"].to_numpy(np.float64)
+    return np.where(np.isfinite(known) | np.isposinf(known), known,
+                    np.where(np.isfinite(floor), floor, 0.0) + drawn)
 
 
 def _actual_service(rng: np.random.Generator, handle_s: np.ndarray) -> np.ndarray:
@@ -324,15 +338,21 @@ def _queue_calls(
             f"queue '{qplan.queue}': {int((~inside).sum())} of {arrival.size} calls fall outside "
             "the plan's intervals and were not replayed"
         )
+    def column(name: str) -> np.ndarray:
+        if name not in mine.columns:
+            return np.full(int(inside.sum()), np.nan)
+        values = pd.to_numeric(mine[name], errors="coerce").to_numpy(np.float64)[inside]
+        if (values < 0).any():
+            raise DataValidationError("negative seconds; expected >= 0", column=name)
+        return values
+
     out = pd.DataFrame(
         {
             "row": row[inside].astype(np.int64),
             "virtual_s": row[inside] * float(interval_s) + offset_s[inside],
-            "handle_s": (
-                mine["handle_s"].to_numpy(np.float64)[inside]
-                if "handle_s" in mine.columns
-                else np.full(int(inside.sum()), np.nan)
-            ),
+            "handle_s": column("handle_s"),
+            "patience_s": column("patience_s"),
+            "patience_min_s": column("patience_min_s"),
         }
     )
     return out.sort_values("virtual_s", kind="stable").reset_index(drop=True)
