@@ -371,8 +371,8 @@ def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
     open_through = np.cumsum(is_open)  # open intervals up to and including this one
     departed_end = np.where(open_through > 0,
                             np.interp(open_through * length, u_pts, d_pts) if n_open else 0.0, 0.0)
-    backlog_contacts = (np.interp(cum_work, cum_work, cum_contacts)
-                        - np.interp(np.minimum(departed_end, cum_work), cum_work, cum_contacts))
+    xp, fp = np.concatenate([[0.0], cum_work]), np.concatenate([[0.0], cum_contacts])
+    backlog_contacts = cum_contacts - np.interp(np.minimum(departed_end, cum_work), xp, fp)
     binding = np.where(is_open, np.where(g_agents > 0, "response_time", "none"), "closed")
 
     return {
