@@ -1,79 +1,26 @@
 """Specification of forecast.simulate: the discrete-event simulator of a staffing plan.
 
-Reference values for steady state come from closed forms written here (Erlang C, and
-Erlang A from its birth-death chain). forecast.queueing had not landed when these
-tests were written: switch ``erlang_c_reference`` to forecast.queueing.erlang_c /
-service_level / asa and ``erlang_a_reference`` to forecast.queueing.erlang_a once
-it has.
+Steady-state reference values come from forecast.queueing (Erlang C and Erlang A).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import linalg, stats
 
+from forecast import queueing
 from forecast.exceptions import DataValidationError, ForecastError
 from forecast.simulate import (
     OUTCOMES,
     interval_summary,
+    kernel,
     mean_ci,
     read_plan,
+    sampling,
     simulate_plan,
     simulate_queue,
 )
-from forecast.simulate import kernel, sampling
-
-# ------------------------------------------------------------------ reference formulas
-
-
-def erlang_c_reference(agents: int, load: float, aht_s: float, target_s: float):
-    """P(wait), P(wait <= target) and ASA of M/M/n (Erlang C), textbook closed forms."""
-    b = stats.poisson.pmf(agents, load) / stats.poisson.cdf(agents, load)  # Erlang B
-    p_wait = agents * b / (agents - load * (1 - b))
-    sl = 1 - p_wait * math.exp(-(agents - load) * target_s / aht_s)
-    asa = p_wait * aht_s / (agents - load)
-    return p_wait, sl, asa
-
-
-def erlang_a_reference(agents: int, rate_per_s: float, aht_s: float, patience_s: float,
-                       target_s: float):
-    """P(wait), P(abandon) and P(answered within target) (of all arrivals) of M/M/n+M.
-
-    Stationary law of the birth-death chain (births ``rate``, deaths ``min(k, n) mu +
-    (k - n)+ theta``), seen by arrivals (PASTA); the wait of a caller who finds ``m``
-    others queued is the absorption of a chain over queue positions (Garnett, Mandelbaum
-    and Reiman 2002, M&SOM 4(3)), computed with a matrix exponential.
-    """
-    mu, theta, n = 1 / aht_s, 1 / patience_s, agents
-    k_max = n + 400
-    k = np.arange(k_max + 1)
-    death = np.minimum(k, n) * mu + np.maximum(k - n, 0) * theta
-    log_p = np.concatenate([[0.0], np.cumsum(np.log(rate_per_s) - np.log(death[1:]))])
-    p = np.exp(log_p - log_p.max())
-    p /= p.sum()
-    p_wait = p[n:].sum()
-    p_abandon = theta * np.sum(np.maximum(k - n, 0) * p) / rate_per_s
-    # positions 1..M in queue (position m has m-1 callers ahead), then "served", "left"
-    m_max = k_max - n + 1
-    q = np.zeros((m_max + 2, m_max + 2))
-    for m in range(1, m_max + 1):
-        i = m - 1
-        ahead = n * mu + (m - 1) * theta
-        q[i, i] = -(ahead + theta)
-        q[i, m_max + 1] = theta
-        if m == 1:
-            q[i, m_max] = n * mu
-        else:
-            q[i, i - 1] = ahead
-    absorbed = linalg.expm(q * target_s)[:m_max, m_max]
-    # an arrival finding k >= n in system joins at position k - n + 1
-    sl = p[:n].sum() + np.sum(p[n:n + m_max] * absorbed)
-    return p_wait, p_abandon, sl
-
 
 # ------------------------------------------------------------------ helpers
 
@@ -98,7 +45,9 @@ def pooled(result, name: str, confidence: float = 0.999):
 def test_matches_erlang_c_in_steady_state():
     # 10 Erlangs on 12 agents, AHT 100 s: 360 calls an hour for 100 hours, 32 replications
     plan = flat_plan(360, 100, 12, intervals=100)
-    p_wait, sl20, asa = erlang_c_reference(12, 10.0, 100.0, 20.0)
+    p_wait = float(queueing.erlang_c(12, 10.0))
+    sl20 = float(queueing.service_level(12, 10.0, 100.0, 20.0))
+    asa = float(queueing.asa(12, 10.0, 100.0))
     res20 = simulate_plan(plan, interval_s=3600, target_s=20, replications=32, seed=1,
                           confidence=0.999)
     res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=32, seed=1,
@@ -116,18 +65,19 @@ def test_matches_erlang_c_in_steady_state():
 def test_matches_erlang_a_with_exponential_patience():
     # 20 Erlangs on 20 agents (overloaded without abandonment), patience 60 s
     rate, aht, patience, n = 0.2, 100.0, 60.0, 20
-    p_wait, p_abandon, sl = erlang_a_reference(n, rate, aht, patience, 20.0)
+    formula = queueing.erlang_a(n, rate, aht, patience, 20.0)
     plan = flat_plan(rate * 3600, aht, n, intervals=30)
     res = simulate_plan(plan, interval_s=3600, target_s=20, replications=24, patience=patience,
                         seed=2, confidence=0.999)
     mean, lo, hi = pooled(res, "abandonment")
-    assert lo <= p_abandon <= hi and hi - lo < 0.02
-    mean, lo, hi = pooled(res, "service_level")
-    assert lo <= sl <= hi
+    assert lo <= formula.p_abandon <= hi and hi - lo < 0.02
+    for name in ("service_level", "service_level_answered", "asa_s", "occupancy"):
+        mean, lo, hi = pooled(res, name)
+        assert lo <= getattr(formula, name) <= hi, name
     res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=24, patience=patience,
                          seed=2, confidence=0.999)
     mean, lo, hi = pooled(res0, "service_level")
-    assert lo <= 1 - p_wait <= hi
+    assert lo <= 1 - formula.p_wait <= hi
 
 
 def test_lognormal_handle_times_keep_the_mean_load():
@@ -336,7 +286,8 @@ def test_service_and_patience_draws_have_the_requested_moments():
     assert logn.std() / logn.mean() == pytest.approx(0.8, rel=0.03)
     observed = np.array([10.0, 20.0, 90.0])
     resampled = sampling.draw_service(rng, aht[:30000], observed)
-    assert set(np.round(np.unique(resampled), 6)) == {75.0, 150.0, 675.0}  # mean 40 s rescaled to 300 s
+    # shape from the samples, level from the plan: mean 40 s rescaled to 300 s
+    assert set(np.round(np.unique(resampled), 6)) == {75.0, 150.0, 675.0}
     assert np.isinf(sampling.draw_patience(rng, 5, None)).all()
     assert sampling.draw_patience(rng, 100000, 90.0).mean() == pytest.approx(90, rel=0.02)
     assert set(sampling.draw_patience(rng, 100, [5.0, np.inf])) == {5.0, np.inf}

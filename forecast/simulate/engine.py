@@ -124,8 +124,9 @@ def aggregate(
     """Per-cell counts, waits and agent time; each call is counted in its arrival's cell.
 
     ``cell`` is ``replication * J + interval`` per customer; ``segments`` cover the
-    customers in order (as given to :func:`run`). ``on_duty_s`` is scheduled agent time plus the time
-    agents spend finishing a call after leaving, so occupancy ``busy / on_duty`` <= 1.
+    customers in order (as given to :func:`run`). ``on_duty_s`` is scheduled agent time
+    plus the time agents spend finishing a call after leaving, so occupancy
+    ``busy / on_duty`` <= 1.
     """
     seg_int_hi = np.repeat(segments.int_hi, segments.call_hi - segments.call_lo)
     sums = kernel.aggregate_cells(
