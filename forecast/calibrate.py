@@ -79,6 +79,10 @@ __all__ = [
 #: Availability factors searched by :func:`fit_availability` (step 0.0025).
 AVAILABILITY_GRID = np.round(np.arange(0.05, 1.5 + 1e-9, 0.0025), 4)
 SURVIVAL_POINTS_S = (10, 30, 60, 120, 300)
+#: Idle time after which an agent is taken to have left (see :func:`interval_table`).
+DEFAULT_SHIFT_GAP_S = 900.0
+#: Patience multipliers searched when patience is fitted jointly (0.5x to 4x, geometric).
+PATIENCE_MULTIPLIERS = np.round(np.geomspace(0.5, 4.0, 37), 4)
 
 
 # --------------------------------------------------------------------------- patience
@@ -337,6 +341,7 @@ def interval_table(
     interval_s: int = 3600,
     target_s: float = 20.0,
     pool: str | None = None,
+    shift_gap_s: float = DEFAULT_SHIFT_GAP_S,
 ) -> pd.DataFrame:
     """Per queue and interval: what was offered, what the centre delivered, who served.
 
@@ -351,17 +356,27 @@ def interval_table(
     pool
         When given, every queue is merged into one queue of this name (agents shared
         between queues are then counted once).
+    shift_gap_s
+        An agent idle for longer than this between two services is taken to have been
+        away (break, end of shift, other work); see ``agents_on_shift``.
 
     Returns
     -------
     DataFrame
         ``queue, ds, offered, answered, abandoned, answered_in_target, aht_s,
-        wait_total_s, agents_seen, agent_busy_s, service_level, abandonment,
-        utilisation_seen``. ``agents_seen`` counts the distinct agents whose service of
-        one of this queue's calls overlapped the interval; ``agent_busy_s`` is the
-        time they spent serving this queue inside it, and ``utilisation_seen`` that
-        over ``agents_seen x interval_s``. Intervals where calls were offered or
-        served appear; ``service_level``/``abandonment`` are NaN with no offered call.
+        wait_total_s, agents_seen, agents_on_shift, agent_busy_s, service_level,
+        abandonment, utilisation_seen``.
+
+        ``agents_seen`` counts the distinct agents whose service of one of this
+        queue's calls overlapped the interval. ``agents_on_shift`` estimates the
+        agents present in agent-equivalents: each agent's services of the queue are
+        joined into presence spans wherever the idle gap between them is at most
+        ``shift_gap_s``, and the spans' overlap with the interval is summed and divided
+        by ``interval_s`` (an agent who served only the first ten minutes of an hour
+        counts 1/6, not 1). ``agent_busy_s`` is the agents' time serving this queue
+        inside the interval and ``utilisation_seen`` that over
+        ``agents_seen x interval_s``. Intervals where calls were offered or served
+        appear; ``service_level``/``abandonment`` are NaN with no offered call.
     """
     _check_interval(interval_s)
     validate_call_records(records)
@@ -384,7 +399,7 @@ def interval_table(
     })
     per = calls.groupby(["queue", "slot"], sort=True).sum()
 
-    busy = _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s)
+    busy = _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s, shift_gap_s)
     out = per.join(busy, how="outer").fillna(0.0).reset_index()
     for column in ("offered", "answered", "abandoned", "answered_in_target", "agents_seen"):
         out[column] = out[column].astype(np.int64)
@@ -397,17 +412,13 @@ def interval_table(
         out["utilisation_seen"] = np.where(seen_s > 0, out["agent_busy_s"] / seen_s, np.nan)
     out["ds"] = origin + pd.to_timedelta(out["slot"] * interval_s, unit="s")
     columns = ["queue", "ds", "offered", "answered", "abandoned", "answered_in_target", "aht_s",
-               "wait_total_s", "agents_seen", "agent_busy_s", "service_level", "abandonment",
-               "utilisation_seen"]
+               "wait_total_s", "agents_seen", "agents_on_shift", "agent_busy_s",
+               "service_level", "abandonment", "utilisation_seen"]
     return out[columns]
 
 
-def _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s) -> pd.DataFrame:
-    """Distinct agents and busy seconds per (queue, slot), from service spells."""
-    agent = r["agent"].astype("string") if "agent" in r else pd.Series(pd.NA, index=r.index)
-    has_agent = answered & agent.notna().to_numpy(dtype=bool)
-    start = (arrive_s + wait)[has_agent]
-    end = start + handle[has_agent]
+def _split_by_interval(start: np.ndarray, end: np.ndarray, interval_s: int):
+    """Cut spans ``[start, end)`` at interval boundaries: (span index, slot, seconds)."""
     first = np.floor(start / interval_s).astype(np.int64)
     last = np.maximum(first, np.ceil(end / interval_s).astype(np.int64) - 1)
     spans = last - first + 1
@@ -416,13 +427,38 @@ def _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s) -> pd.Da
     slot = first[rep] + offset
     overlap = (np.minimum(end[rep], (slot + 1) * interval_s)
                - np.maximum(start[rep], slot * interval_s))
-    spells = pd.DataFrame({
-        "queue": queue[has_agent][rep], "slot": slot,
-        "agent": agent.to_numpy()[has_agent][rep], "agent_busy_s": np.maximum(overlap, 0.0),
-    })
+    return rep, slot, np.maximum(overlap, 0.0)
+
+
+def _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s, shift_gap_s):
+    """Distinct agents, agents on shift and busy seconds per (queue, slot)."""
+    agent = r["agent"].astype("string") if "agent" in r else pd.Series(pd.NA, index=r.index)
+    has_agent = answered & agent.notna().to_numpy(dtype=bool)
+    start = (arrive_s + wait)[has_agent]
+    end = start + handle[has_agent]
+    who = agent.to_numpy()[has_agent]
+    where = queue[has_agent]
+    rep, slot, overlap = _split_by_interval(start, end, interval_s)
+    spells = pd.DataFrame({"queue": where[rep], "slot": slot, "agent": who[rep],
+                           "agent_busy_s": overlap})
     grouped = spells.groupby(["queue", "slot"], sort=True)
-    return pd.DataFrame({"agents_seen": grouped["agent"].nunique(),
-                         "agent_busy_s": grouped["agent_busy_s"].sum()})
+    out = pd.DataFrame({"agents_seen": grouped["agent"].nunique(),
+                        "agent_busy_s": grouped["agent_busy_s"].sum()})
+
+    # presence spans: consecutive services of an agent (on this queue) joined across
+    # idle gaps of at most shift_gap_s
+    order = np.lexsort((start, who, where))
+    q_s, a_s, st, en = where[order], who[order], start[order], end[order]
+    same = np.r_[False, (q_s[1:] == q_s[:-1]) & (a_s[1:] == a_s[:-1])]
+    reach = pd.Series(en).groupby([q_s, a_s]).cummax().to_numpy()
+    new_span = ~same | (st - np.r_[-np.inf, reach[:-1]] > shift_gap_s)
+    span_start = st[new_span]
+    span_end = np.maximum.reduceat(en, np.flatnonzero(new_span)) if st.size else en
+    span_queue = q_s[new_span]
+    rep, slot, overlap = _split_by_interval(span_start, span_end, interval_s)
+    present = pd.Series(overlap / interval_s).groupby([span_queue[rep], slot]).sum()
+    present.index.names = ["queue", "slot"]
+    return out.join(present.rename("agents_on_shift"), how="outer").fillna(0.0)
 
 
 def history_table(
@@ -581,19 +617,25 @@ class AvailabilityEstimate:
     ----------
     factor, low, high, confidence
         Least-squares estimate and its bootstrap interval (days resampled).
+    patience_s, patience_low_s, patience_high_s
+        The Erlang A patience used with the factor and its bootstrap interval. When
+        ``patience_fitted`` it is fitted jointly with the factor (callers' patience is
+        not exponential, so the Erlang A parameter that reproduces the centre differs
+        from the measured mean); otherwise it is the measured patience, fixed.
     basis
-        What ``agents`` counted: ``agents_seen`` (distinct agents who served in the
-        interval) or the name of a supplied staffing column.
+        What ``agents`` counted: ``agents_on_shift``, ``agents_seen`` or a supplied
+        staffing column (``agents``).
     intervals, calls, days
         Learning data used (intervals with at least ``min_calls`` offered calls).
     at_bound
         True when the estimate sits on the edge of the searched range.
     utilisation_seen
-        Busy time of the agents seen over their time in the intervals (pooled): how
-        much of the agents-seen capacity served calls.
+        Busy time of the agents over their counted time in the learning intervals
+        (pooled): how much of the counted capacity served calls.
     sl_mae_before, sl_mae_after, abandon_mae_before, abandon_mae_after
         Mean absolute error over the learning intervals of Erlang A with the agents as
-        counted (factor 1) and with the fitted factor.
+        counted and the measured patience (before), and with the fitted factor and
+        patience (after).
     sl_bias_after, abandon_bias_after
         Mean (predicted - observed) after calibration.
     """
@@ -602,6 +644,10 @@ class AvailabilityEstimate:
     low: float
     high: float
     confidence: float
+    patience_s: float
+    patience_low_s: float
+    patience_high_s: float
+    patience_fitted: bool
     basis: str
     intervals: int
     calls: int
@@ -617,7 +663,7 @@ class AvailabilityEstimate:
 
 
 def usable_intervals(intervals: pd.DataFrame, *, min_calls: int = 20,
-                     agents: str = "agents_seen") -> pd.DataFrame:
+                     agents: str = "agents_on_shift") -> pd.DataFrame:
     """The intervals a fit or check can use: enough calls, a handle time, agents."""
     keep = ((intervals["offered"] >= min_calls) & (intervals[agents] > 0)
             & intervals["aht_s"].gt(0) & intervals["service_level"].notna())
@@ -628,27 +674,31 @@ def fit_availability(
     intervals: pd.DataFrame,
     *,
     patience_s: float,
+    fit_patience: bool = False,
     target_s: float = 20.0,
     interval_s: int = 3600,
-    agents: str = "agents_seen",
+    agents: str = "agents_on_shift",
     min_calls: int = 20,
     abandon_weight: float = 1.0,
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
     grid: np.ndarray = AVAILABILITY_GRID,
+    patience_multipliers: np.ndarray = PATIENCE_MULTIPLIERS,
 ) -> AvailabilityEstimate:
-    """Fit the factor that makes Erlang A reproduce the observed intervals.
+    """Fit the factor (and optionally the patience) that make Erlang A reproduce the
+    observed intervals.
 
-    Minimises, over ``factor`` on ``grid``,
-    ``sum_h n_h [(SL_h(factor) - SL_obs_h)^2 + abandon_weight (Ab_h(factor) - Ab_obs_h)^2]``
+    Minimises, over ``factor`` on ``grid`` (and patience ``m x patience_s`` for ``m`` in
+    ``patience_multipliers`` when ``fit_patience``),
+    ``sum_h n_h [(SL_h - SL_obs_h)^2 + abandon_weight (Ab_h - Ab_obs_h)^2]``
     where ``n_h`` is the number of calls offered in interval ``h`` (the observed
     proportions have variance about ``p(1-p)/n_h``), ``SL_h`` and ``Ab_h`` are Erlang
     A's service level and abandonment with ``factor x agents_h`` servers, the
-    interval's arrival rate and mean handle time, and mean patience ``patience_s``.
+    interval's arrival rate and mean handle time, and the patience.
 
-    The interval comes from a bootstrap that resamples whole days (hours of one day
-    share staffing and callers, so they are not independent).
+    The intervals come from a bootstrap that resamples whole days (hours of one day
+    share staffing and callers, so they are not independent) and refits.
 
     Raises
     ------
@@ -661,6 +711,8 @@ def fit_availability(
             f"no interval with at least {min_calls} calls and an agent seen serving: "
             "too little data to fit the availability factor"
         )
+    if not (math.isfinite(patience_s) and patience_s > 0):
+        raise ValueError(f"patience_s must be finite and > 0, got {patience_s!r}")
     n = use["offered"].to_numpy(dtype=float)
     staff = use[agents].to_numpy(dtype=float)
     rate = n / interval_s
@@ -668,46 +720,60 @@ def fit_availability(
     sl_obs = use["service_level"].to_numpy(dtype=float)
     ab_obs = use["abandonment"].to_numpy(dtype=float)
     grid = np.asarray(grid, dtype=float)
-
-    max_servers = int(np.ceil(grid.max() * staff.max())) + 1
-    sl_table, ab_table = _metric_table(rate, aht, patience_s, target_s, max_servers)
-    servers = grid[:, None] * staff[None, :]                      # (grid, intervals)
-    sl_pred = _interpolate(sl_table, servers)
-    ab_pred = _interpolate(ab_table, servers)
-    loss = n * ((sl_pred - sl_obs) ** 2 + abandon_weight * (ab_pred - ab_obs) ** 2)
+    patiences = patience_s * (np.asarray(patience_multipliers, float) if fit_patience
+                              else np.array([1.0]))
 
     days, day_index = np.unique(use["ds"].dt.normalize().to_numpy(), return_inverse=True)
-    per_day = np.zeros((grid.size, days.size))
-    np.add.at(per_day.T, day_index, loss.T)
-    best = int(np.argmin(per_day.sum(axis=1)))
+    max_servers = int(np.ceil(grid.max() * staff.max())) + 1
+    servers = grid[:, None] * staff[None, :]                      # (grid, intervals)
+    per_day = np.zeros((patiences.size, grid.size, days.size))
+    tables = []
+    for i, theta in enumerate(patiences):
+        sl_table, ab_table = _metric_table(rate, aht, np.full(n.size, theta), target_s,
+                                           max_servers)
+        tables.append((sl_table, ab_table))
+        loss = n * ((_interpolate(sl_table, servers) - sl_obs) ** 2
+                    + abandon_weight * (_interpolate(ab_table, servers) - ab_obs) ** 2)
+        np.add.at(per_day[i].T, day_index, loss.T)
+    flat = per_day.reshape(-1, days.size)
+    best = int(np.argmin(flat.sum(axis=1)))
+    best_p, best_g = divmod(best, grid.size)
 
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, days.size, size=(bootstrap, days.size))
-    counts = np.zeros((bootstrap, days.size))
-    np.add.at(counts, (np.repeat(np.arange(bootstrap), days.size), draws.ravel()), 1.0)
-    boot = grid[np.argmin(counts @ per_day.T, axis=1)] if bootstrap else np.array([grid[best]])
+    boot_p = np.array([best_p])
+    boot_g = np.array([best_g])
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, days.size, size=(bootstrap, days.size))
+        counts = np.zeros((bootstrap, days.size))
+        np.add.at(counts, (np.repeat(np.arange(bootstrap), days.size), draws.ravel()), 1.0)
+        boot_p, boot_g = np.divmod(np.argmin(counts @ flat.T, axis=1), grid.size)
     alpha = 1.0 - confidence
 
+    def interval_of(values: np.ndarray) -> tuple[float, float]:
+        return (float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2)))
+
     busy = use["agent_busy_s"].to_numpy(dtype=float).sum() if "agent_busy_s" in use else np.nan
-    util = busy / (staff.sum() * interval_s) if agents == "agents_seen" else math.nan
-    before = _interpolate(sl_table, staff), _interpolate(ab_table, staff)
+    util = busy / (staff.sum() * interval_s)
+    base = tables[int(np.argmin(np.abs(patiences - patience_s)))]
+    fitted = tables[best_p]
+    sl_after = _interpolate(fitted[0], grid[best_g] * staff)
+    ab_after = _interpolate(fitted[1], grid[best_g] * staff)
+    low, high = interval_of(grid[boot_g])
+    p_low, p_high = interval_of(patiences[boot_p])
     return AvailabilityEstimate(
-        factor=float(grid[best]),
-        low=float(np.quantile(boot, alpha / 2)),
-        high=float(np.quantile(boot, 1 - alpha / 2)),
-        confidence=confidence,
-        basis=agents,
-        intervals=int(len(use)),
-        calls=int(n.sum()),
-        days=int(days.size),
-        at_bound=best in (0, grid.size - 1),
+        factor=float(grid[best_g]), low=low, high=high, confidence=confidence,
+        patience_s=float(patiences[best_p]), patience_low_s=p_low, patience_high_s=p_high,
+        patience_fitted=bool(fit_patience),
+        basis=agents, intervals=int(len(use)), calls=int(n.sum()), days=int(days.size),
+        at_bound=best_g in (0, grid.size - 1)
+        or (fit_patience and best_p in (0, patiences.size - 1)),
         utilisation_seen=float(util),
-        sl_mae_before=float(np.mean(np.abs(before[0] - sl_obs))),
-        sl_mae_after=float(np.mean(np.abs(sl_pred[best] - sl_obs))),
-        abandon_mae_before=float(np.mean(np.abs(before[1] - ab_obs))),
-        abandon_mae_after=float(np.mean(np.abs(ab_pred[best] - ab_obs))),
-        sl_bias_after=float(np.mean(sl_pred[best] - sl_obs)),
-        abandon_bias_after=float(np.mean(ab_pred[best] - ab_obs)),
+        sl_mae_before=float(np.mean(np.abs(_interpolate(base[0], staff) - sl_obs))),
+        sl_mae_after=float(np.mean(np.abs(sl_after - sl_obs))),
+        abandon_mae_before=float(np.mean(np.abs(_interpolate(base[1], staff) - ab_obs))),
+        abandon_mae_after=float(np.mean(np.abs(ab_after - ab_obs))),
+        sl_bias_after=float(np.mean(sl_after - sl_obs)),
+        abandon_bias_after=float(np.mean(ab_after - ab_obs)),
     )
 
 
@@ -729,13 +795,16 @@ class QueueCalibration:
     def config_values(self) -> dict[str, float]:
         """The values to set in the plan config's queue section.
 
-        ``availability`` is capped at 1 (the config's range); ``patience_s`` is left
-        out when nobody abandoned (Erlang C is then the right model).
+        ``patience_s`` is the patience Erlang A needs (fitted with the factor when it
+        was, else the measured mean) and is left out when nobody abandoned (Erlang C
+        is then the right model); ``availability`` is capped at 1 (the config's range).
         """
         values: dict[str, float] = {}
         if math.isfinite(self.handle_time.mean_s) and self.handle_time.mean_s > 0:
             values["aht_s"] = round(self.handle_time.mean_s, 1)
-        if math.isfinite(self.patience.mean_s) and self.patience.mean_s > 0:
+        if self.availability is not None:
+            values["patience_s"] = round(self.availability.patience_s, 1)
+        elif math.isfinite(self.patience.mean_s) and self.patience.mean_s > 0:
             values["patience_s"] = round(self.patience.mean_s, 1)
         if self.availability is not None:
             values["availability"] = round(min(self.availability.factor, 1.0), 4)
@@ -759,6 +828,10 @@ class Calibration:
         Name of the pool when queues were merged, else None.
     records, dropped
         Calls used and the rows the reader set aside by rule.
+    basis, shift_gap_s, fit_patience
+        Which agent count the availability factor maps (``agents_on_shift``,
+        ``agents_seen`` or supplied ``agents``), the presence gap, and whether Erlang
+        A's patience was fitted with the factor.
     """
 
     queues: dict[str, QueueCalibration]
@@ -770,6 +843,9 @@ class Calibration:
     pool: str | None = None
     records: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    basis: str = "agents_on_shift"
+    shift_gap_s: float = DEFAULT_SHIFT_GAP_S
+    fit_patience: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain dictionaries (JSON/TOML-ready)."""
@@ -801,7 +877,10 @@ class Calibration:
                        target_s=float(head["target_s"]), min_calls=int(head["min_calls"]),
                        train_start=str(head["train_start"]), train_end=str(head["train_end"]),
                        pool=head.get("pool"), records=int(head.get("records", 0)),
-                       dropped=dict(head.get("dropped", {})))
+                       dropped=dict(head.get("dropped", {})),
+                       basis=str(head.get("basis", "agents_on_shift")),
+                       shift_gap_s=float(head.get("shift_gap_s", DEFAULT_SHIFT_GAP_S)),
+                       fit_patience=bool(head.get("fit_patience", True)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"not a calibration written by forecast ({exc!r})") from None
 
@@ -841,6 +920,9 @@ def calibrate(
     train: slice | tuple[Any, Any] | None = None,
     pool: str | None = None,
     staffing: pd.DataFrame | None = None,
+    basis: str = "on_shift",
+    shift_gap_s: float = DEFAULT_SHIFT_GAP_S,
+    fit_patience: bool = True,
     min_calls: int = 20,
     bootstrap: int = 200,
     confidence: float = 0.95,
@@ -862,8 +944,17 @@ def calibrate(
         Merge all queues into one of this name (for centres whose agents serve every
         queue from one pool).
     staffing
-        Optional agents per interval (``queue, ds, agents``) — scheduled or logged-in
-        heads. When given, the factor maps these instead of the agents seen serving.
+        Optional agents per interval (``queue, ds, agents``): scheduled or logged-in
+        heads. When given, the factor maps these instead of agents read from records.
+    basis
+        Without ``staffing``, which agents the factor maps: ``"on_shift"`` (presence
+        estimated from service spells, see :func:`interval_table`) or ``"seen"``
+        (distinct agents who served in the interval).
+    shift_gap_s
+        Idle gap that ends an agent's presence span (``basis="on_shift"``).
+    fit_patience
+        Fit Erlang A's patience jointly with the factor (the measured exponential
+        estimate is kept beside it); False keeps the measured patience in the model.
     min_calls
         Intervals with fewer offered calls do not enter the availability fit.
     bootstrap, confidence, seed
@@ -882,11 +973,11 @@ def calibrate(
     learn = _pooled(records.loc[in_train], pool)
     if learn.empty:
         raise DataValidationError(f"no call records in the learning period [{start}, {end})")
-    intervals = interval_table(learn, interval_s=interval_s, target_s=target_s)
-    agents = "agents_seen"
+    intervals = interval_table(learn, interval_s=interval_s, target_s=target_s,
+                               shift_gap_s=shift_gap_s)
+    agents = _basis_column(basis, staffing)
     if staffing is not None:
         intervals = _join_staffing(intervals, staffing)
-        agents = "agents"
 
     queues: dict[str, QueueCalibration] = {}
     for name, calls in learn.groupby(learn["queue"].astype(str), sort=True):
@@ -901,8 +992,8 @@ def calibrate(
             own, min_calls=min_calls, agents=agents
         ).empty:
             availability = fit_availability(
-                own, patience_s=patience.mean_s, target_s=target_s, interval_s=interval_s,
-                agents=agents, min_calls=min_calls, bootstrap=bootstrap,
+                own, patience_s=patience.mean_s, fit_patience=fit_patience, target_s=target_s,
+                interval_s=interval_s, agents=agents, min_calls=min_calls, bootstrap=bootstrap,
                 confidence=confidence, seed=seed,
             )
         queues[str(name)] = QueueCalibration(
@@ -915,7 +1006,18 @@ def calibrate(
         min_calls=int(min_calls), train_start=start.isoformat(), train_end=end.isoformat(),
         pool=pool, records=int(len(learn)),
         dropped=dict(records.attrs.get("dropped", {})),
+        basis=agents, shift_gap_s=float(shift_gap_s), fit_patience=bool(fit_patience),
     )
+
+
+def _basis_column(basis: str, staffing: pd.DataFrame | None) -> str:
+    if staffing is not None:
+        return "agents"
+    columns = {"on_shift": "agents_on_shift", "seen": "agents_seen",
+               "agents_on_shift": "agents_on_shift", "agents_seen": "agents_seen"}
+    if basis not in columns:
+        raise ValueError(f"basis must be 'on_shift' or 'seen', got {basis!r}")
+    return columns[basis]
 
 
 def _join_staffing(intervals: pd.DataFrame, staffing: pd.DataFrame) -> pd.DataFrame:
@@ -946,32 +1048,40 @@ def calibration_check(
     serving, or ``staffing``), with the calibrated patience:
 
     * ``sl_erlang_c``: Erlang C with the agents as counted (no abandonment);
-    * ``sl_before`` / ``ab_before``: Erlang A with the agents as counted (factor 1);
-    * ``sl_after`` / ``ab_after``: Erlang A with ``availability x agents``.
+    * ``sl_before`` / ``ab_before``: Erlang A with the agents as counted (factor 1)
+      and the measured patience;
+    * ``sl_after`` / ``ab_after``: Erlang A with ``availability x agents`` and the
+      calibrated patience.
 
     ``learning`` is True for intervals inside the calibration's learning period, so
     the rest are held out.
     """
     pool = calibration.pool
     intervals = interval_table(records, interval_s=calibration.interval_s,
-                               target_s=calibration.target_s, pool=pool)
-    agents = "agents_seen"
+                               target_s=calibration.target_s, pool=pool,
+                               shift_gap_s=calibration.shift_gap_s)
+    agents = calibration.basis
     if staffing is not None:
         intervals = _join_staffing(intervals, staffing)
-        agents = "agents"
+    elif agents not in intervals:
+        raise DataValidationError(
+            f"the calibration maps a staffing table ('{agents}'); pass staffing= to check it"
+        )
     parts = []
     for name, q in calibration.queues.items():
         own = usable_intervals(intervals[intervals["queue"] == name],
                                min_calls=calibration.min_calls, agents=agents)
         if own.empty:
             continue
-        patience = q.patience.mean_s if math.isfinite(q.patience.mean_s) else None
-        factor = q.availability.factor if q.availability is not None else 1.0
+        measured = q.patience.mean_s if math.isfinite(q.patience.mean_s) else None
+        factor, fitted = 1.0, measured
+        if q.availability is not None:
+            factor, fitted = q.availability.factor, q.availability.patience_s
         kw = {"target_s": calibration.target_s, "interval_s": calibration.interval_s,
               "agents": agents}
         c = predict_intervals(own, patience_s=None, **kw)
-        before = predict_intervals(own, patience_s=patience, **kw)
-        after = predict_intervals(own, patience_s=patience, availability=factor, **kw)
+        before = predict_intervals(own, patience_s=measured, **kw)
+        after = predict_intervals(own, patience_s=fitted, availability=factor, **kw)
         parts.append(pd.DataFrame({
             "queue": name, "ds": own["ds"].to_numpy(), "offered": own["offered"].to_numpy(),
             "agents": own[agents].to_numpy(), "servers": after["servers"].to_numpy(),

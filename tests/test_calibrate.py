@@ -27,12 +27,6 @@ from forecast.config import config_from_dict
 from forecast.exceptions import DataValidationError, ForecastWarning
 from forecast.records import read_call_records
 
-import forecast.queueing as _queueing
-
-needs_queueing = pytest.mark.skipif(
-    not hasattr(_queueing, "erlang_a"), reason="forecast.queueing not available yet"
-)
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -206,6 +200,18 @@ def test_history_table_has_every_open_interval_for_every_queue(small_records):
     assert history["y"].sum() == len(small_records)
 
 
+def test_agents_on_shift_counts_presence_not_heads(small_records):
+    table = interval_table(small_records, shift_gap_s=900).set_index(["queue", "ds"])
+    nine, ten = pd.Timestamp("2024-03-04 09:00"), pd.Timestamp("2024-03-04 10:00")
+    # ann serves 09:00:00-09:10:00, then 09:50:10-10:10:10: a 40-minute gap splits her
+    # presence into two spans (600 s + 590 s in the 9 o'clock hour); bob 09:01:30-09:03:30
+    assert table.loc[("A", nine), "agents_on_shift"] == pytest.approx((600 + 590 + 120) / 3600)
+    assert table.loc[("A", ten), "agents_on_shift"] == pytest.approx(610 / 3600)
+    joined = interval_table(small_records, shift_gap_s=3600).set_index(["queue", "ds"])
+    # with a one-hour gap ann is present from 09:00:00 to 10:10:10
+    assert joined.loc[("A", nine), "agents_on_shift"] == pytest.approx((3600 + 120) / 3600)
+
+
 def test_interval_must_divide_a_day(small_records):
     with pytest.raises(ValueError, match="dividing a day"):
         interval_table(small_records, interval_s=7 * 60)
@@ -238,11 +244,10 @@ def formula_intervals(rng, factor, patience_s, hours=240, target_s=20.0):
     })
 
 
-@needs_queueing
 def test_availability_factor_is_recovered_from_formula_generated_hours():
     rng = np.random.default_rng(1)
     table = formula_intervals(rng, factor=0.6, patience_s=200.0)
-    est = fit_availability(table, patience_s=200.0, bootstrap=100)
+    est = fit_availability(table, patience_s=200.0, agents="agents_seen", bootstrap=100)
     assert est.low <= 0.6 <= est.high
     assert est.factor == pytest.approx(0.6, abs=0.04)
     assert est.sl_mae_after < est.sl_mae_before
@@ -250,12 +255,23 @@ def test_availability_factor_is_recovered_from_formula_generated_hours():
     assert not est.at_bound and est.intervals == 240 and est.days == 10
 
 
-@needs_queueing
 def test_availability_of_one_is_recovered_when_agents_seen_all_serve():
     rng = np.random.default_rng(4)
     table = formula_intervals(rng, factor=1.0, patience_s=120.0)
-    est = fit_availability(table, patience_s=120.0, bootstrap=50)
+    est = fit_availability(table, patience_s=120.0, agents="agents_seen", bootstrap=50)
     assert est.factor == pytest.approx(1.0, abs=0.05)
+
+
+def test_joint_fit_recovers_factor_and_patience_when_both_are_unknown():
+    rng = np.random.default_rng(8)
+    table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=360)
+    # start from a patience estimate 40% too low: the joint fit corrects it
+    est = fit_availability(table, patience_s=120.0, fit_patience=True, agents="agents_seen",
+                           bootstrap=30)
+    assert est.patience_fitted
+    assert est.factor == pytest.approx(0.6, abs=0.04)
+    assert est.patience_s == pytest.approx(200.0, rel=0.2)
+    assert est.patience_low_s <= est.patience_s <= est.patience_high_s
 
 
 def test_fit_needs_intervals_with_enough_calls():
@@ -263,10 +279,9 @@ def test_fit_needs_intervals_with_enough_calls():
                           "aht_s": [200.0], "agents_seen": [2], "service_level": [1.0],
                           "abandonment": [0.0]})
     with pytest.raises(DataValidationError, match="at least 20 calls"):
-        fit_availability(table, patience_s=100.0)
+        fit_availability(table, patience_s=100.0, agents="agents_seen")
 
 
-@needs_queueing
 def test_predictions_follow_the_models():
     table = pd.DataFrame({"offered": [360, 360, 0], "aht_s": [300.0, 300.0, 300.0],
                           "agents_seen": [40, 40, 5]})  # 30 Erlangs
@@ -281,7 +296,6 @@ def test_predictions_follow_the_models():
     assert half.loc[0, "abandonment_pred"] > a.loc[0, "abandonment_pred"]
 
 
-@needs_queueing
 def test_fractional_servers_lie_between_their_whole_neighbours():
     table = pd.DataFrame({"offered": [300] * 3, "aht_s": [240.0] * 3, "agents_seen": [20, 20, 20]})
     low = predict_intervals(table.iloc[:1], patience_s=100.0, availability=0.95)  # 19
@@ -333,10 +347,14 @@ def simulated_centre() -> tuple[pd.DataFrame, pd.DataFrame]:
     return records, roster
 
 
-@needs_queueing
-def test_calibrate_recovers_patience_handle_time_and_roster_availability(simulated_centre):
+@pytest.fixture(scope="module")
+def roster_calibration(simulated_centre) -> Calibration:
     records, roster = simulated_centre
-    cal = calibrate(records, staffing=roster, bootstrap=100)
+    return calibrate(records, staffing=roster, bootstrap=100)
+
+
+def test_calibrate_recovers_patience_handle_time_and_roster_availability(roster_calibration):
+    cal = roster_calibration
     q = cal.queues["care"]
     # within three standard errors (mean / sqrt(abandonments)) of the true 150 s
     assert abs(q.patience.mean_s - 150) < 3 * q.patience.mean_s / math.sqrt(q.abandoned)
@@ -350,15 +368,18 @@ def test_calibrate_recovers_patience_handle_time_and_roster_availability(simulat
     assert q.availability.sl_mae_after < 0.06
 
 
-@needs_queueing
 def test_calibrate_on_a_learning_period_uses_only_those_calls(simulated_centre):
     records, _ = simulated_centre
     cal = calibrate(records, train=(None, "2024-02-12"), bootstrap=0)
     assert cal.train_end == "2024-02-12T00:00:00"
     assert cal.train_start == "2024-02-05T00:00:00"
     assert cal.records == int((records["arrival"] < "2024-02-12").sum())
-    # the agents seen serving are the 7 who do: nothing to correct
-    assert cal.queues["care"].availability.factor == pytest.approx(1.0, abs=0.08)
+    # the agents present in the records are the 7 who serve all hour: nothing to correct
+    q = cal.queues["care"]
+    assert cal.basis == "agents_on_shift"
+    assert q.availability.factor == pytest.approx(1.0, abs=0.08)
+    # patience is exponential here: the jointly fitted value agrees with the measured one
+    assert q.availability.patience_s == pytest.approx(q.patience.mean_s, rel=0.25)
 
 
 def test_empty_learning_period_is_an_error(simulated_centre):
@@ -370,10 +391,8 @@ def test_empty_learning_period_is_an_error(simulated_centre):
 # --------------------------------------------------------------------------- persistence
 
 
-@needs_queueing
-def test_params_toml_round_trips_and_pastes_into_a_plan_config(simulated_centre, tmp_path):
-    records, roster = simulated_centre
-    cal = calibrate(records, staffing=roster, bootstrap=20)
+def test_params_toml_round_trips_and_pastes_into_a_plan_config(roster_calibration, tmp_path):
+    cal = roster_calibration
     text = calibration_to_toml(cal)
     path = tmp_path / "params.toml"
     path.write_text(text)
@@ -388,19 +407,15 @@ def test_params_toml_round_trips_and_pastes_into_a_plan_config(simulated_centre,
     assert config.queues["care"].availability == pytest.approx(cal.queues["care"].availability.factor, abs=1e-4)
 
 
-@needs_queueing
-def test_json_round_trip(simulated_centre, tmp_path):
-    records, _ = simulated_centre
-    cal = calibrate(records, bootstrap=10)
+def test_json_round_trip(roster_calibration, tmp_path):
+    cal = roster_calibration
     path = tmp_path / "cal.json"
     path.write_text(cal.to_json())
     assert load_calibration(path).to_json() == cal.to_json()
 
 
-@needs_queueing
-def test_apply_calibration_sets_queue_values_and_leaves_the_input_alone(simulated_centre):
-    records, roster = simulated_centre
-    cal = calibrate(records, staffing=roster, bootstrap=10)
+def test_apply_calibration_sets_queue_values_and_leaves_the_input_alone(roster_calibration):
+    cal = roster_calibration
     config = config_from_dict({"data": {"volumes": "v.csv"},
                                "queues": {"care": {"channel": "voice", "aht_s": 100}}})
     merged = apply_calibration(config, cal)
@@ -415,10 +430,8 @@ def test_apply_calibration_sets_queue_values_and_leaves_the_input_alone(simulate
     assert everywhere.queues["care"].aht_s == 100
 
 
-@needs_queueing
-def test_availability_above_one_is_capped_with_a_warning(simulated_centre):
-    records, _ = simulated_centre
-    cal = calibrate(records, bootstrap=0)
+def test_availability_above_one_is_capped_with_a_warning(roster_calibration):
+    cal = roster_calibration
     q = cal.queues["care"]
     inflated = Calibration(
         queues={"care": type(q)(**{**q.__dict__, "availability": type(q.availability)(
@@ -435,7 +448,7 @@ def test_availability_above_one_is_capped_with_a_warning(simulated_centre):
 
 
 @pytest.mark.slow
-@needs_queueing
+@pytest.mark.realdata
 def test_technion_february_calibration(shared_data):
     records = read_call_records(shared_data("technion_bank_calls_feb1999.tsv"))
     with warnings.catch_warnings():

@@ -147,6 +147,7 @@ def test_validate_call_records_rejects_bad_outcome():
         validate_call_records(table)
 
 
+@pytest.mark.realdata
 def test_real_technion_february_1999(shared_data):
     records = read_call_records(shared_data("technion_bank_calls_feb1999.tsv"))
     # 33,344 rows: 278 phantoms and 1,941 VRU hang-ups set aside
