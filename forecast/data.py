@@ -64,8 +64,9 @@ TimestampMode = Literal["auto", "local"]
 _NULL_MARKERS = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "-"]
 
 # a clock time followed by a UTC offset at the end of the text: 'Z', '+01:00', '-0500', '+01'
-_OFFSET_RE = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# (RE2-compatible, so pyarrow evaluates them in C++ on the whole column)
 _HAS_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+_STRIP_OFFSET_RE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 # --------------------------------------------------------------------------- reading
@@ -343,10 +344,10 @@ def _parse_timestamps(
     if empty.any():
         pos = int(np.argmax(empty))
         raise where.error("empty timestamp; expected the interval start", pos, column)
-    has_offset = text.str.contains(_HAS_OFFSET_RE, regex=True).to_numpy(dtype=bool)
+    has_offset = _matches(text, _HAS_OFFSET_RE)
     instant = None
     if has_offset.any() and mode == "local":
-        text = text.str.replace(_OFFSET_RE, "", regex=True)
+        text = _strip_offsets(text)
         ts = _to_datetime(text, where, column)
     elif has_offset.any():
         if not has_offset.all():
@@ -361,6 +362,33 @@ def _parse_timestamps(
     else:
         ts = _to_datetime(text, where, column)
     return ts, instant
+
+
+def _arrow(text: pd.Series):
+    """The pyarrow array behind a string column, or None when it is not arrow-backed."""
+    return getattr(text.array, "_pa_array", None)
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Vectorised regex search (pyarrow's RE2 when available)."""
+    arr = _arrow(text)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        return np.asarray(pc.match_substring_regex(arr, pattern).to_numpy(
+            zero_copy_only=False), dtype=bool)
+    return text.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+
+
+def _strip_offsets(text: pd.Series) -> pd.Series:
+    """Remove a trailing UTC offset, keeping the clock time."""
+    arr = _arrow(text)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        out = pc.replace_substring_regex(arr, _STRIP_OFFSET_RE, r"\1")
+        return pd.Series(out.to_numpy(zero_copy_only=False), index=text.index, dtype="str")
+    return text.str.replace(_STRIP_OFFSET_RE, r"\1", regex=True)
 
 
 def _need_timezone(timezone: str | None, where: _Where, column: str) -> str:
@@ -702,7 +730,8 @@ def regularise(
     2. opening (arrival) hours come from ``hours`` (one :class:`OpeningHours` for all
        queues, or a dict queue -> hours where a missing or ``None`` entry means
        inferred), else :func:`infer_hours`;
-    3. rows outside the hours are dropped (the report counts them and their volume);
+    3. rows outside the hours, or (with ``timezone``) stamped at a local time that does
+       not exist, are dropped (the report counts them and their volume);
     4. the grid is every open interval of every calendar day from the queue's first
        to its last day; with ``timezone``, local times that do not exist (the
        spring-forward hour) are not part of the grid;
@@ -771,6 +800,12 @@ def _hours_of(hours: HoursArg, queue) -> OpeningHours | None:
     return hours.get(queue)
 
 
+def _exists(starts, timezone: str) -> np.ndarray:
+    """False for local times skipped by a spring-forward change in ``timezone``."""
+    idx = pd.DatetimeIndex(starts)
+    return ~np.asarray(idx.tz_localize(timezone, ambiguous=True, nonexistent="NaT").isna())
+
+
 def _regularise_one(
     name: str, table: pd.DataFrame, interval_s: int, hours: OpeningHours | None,
     timezone: str | None, optional: list[str],
@@ -804,6 +839,8 @@ def _regularise_one(
     if hours is None:
         hours = infer_hours(observed, interval_s)
     inside = hours.is_open(observed["ds"])
+    if timezone is not None:  # a reading stamped inside the spring-forward gap
+        inside &= _exists(observed["ds"], timezone)
     dropped_rows = int((~inside).sum())
     dropped_volume = float(observed["y"].to_numpy()[~inside].sum())
     observed = observed[inside]
@@ -816,8 +853,7 @@ def _regularise_one(
     starts = pd.DatetimeIndex(starts)
     keep = hours.is_open(starts)
     if timezone is not None:
-        keep &= ~np.asarray(starts.tz_localize(timezone, ambiguous=True,
-                                              nonexistent="NaT").isna())
+        keep &= _exists(starts, timezone)
     starts = starts[keep]
 
     grid = pd.DataFrame({"ds": starts})
@@ -911,8 +947,7 @@ def future_grid(
     if hours is not None:
         keep &= hours.is_open(idx)
     if timezone is not None:
-        keep &= ~np.asarray(idx.tz_localize(timezone, ambiguous=True,
-                                            nonexistent="NaT").isna())
+        keep &= _exists(idx, timezone)
     return pd.DatetimeIndex(idx[keep].to_numpy().astype(DS_DTYPE), name="ds")
 
 

@@ -518,3 +518,11 @@ def test_example_data_carries_its_true_effects(fixtures_dir, make_example):
     idx = pd.DatetimeIndex(voice.index)
     expected = make_example.expected_rate("voice", idx).sum()
     assert voice.sum() == pytest.approx(expected, rel=0.005)
+
+
+def test_reading_stamped_inside_the_spring_forward_gap_is_dropped_and_counted():
+    t = table(["2026-03-29 00:30", "2026-03-29 01:00", "2026-03-29 02:00"], [1, 4, 1])
+    out, report = regularise_quiet(t, interval_s=1800, hours=OpeningHours.always(),
+                                   timezone=TZ)
+    assert report.queues["q"].dropped_volume == 4
+    assert pd.Timestamp("2026-03-29 01:00") not in set(out["ds"])
