@@ -15,7 +15,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes"]
+__all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes", "write_with",
+           "output_lock"]
 
 
 @contextlib.contextmanager
@@ -29,6 +30,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
     try:
         yield tmp
         os.replace(tmp, target)
@@ -36,6 +38,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 @contextlib.contextmanager
@@ -71,3 +79,43 @@ def write_with(writer: Callable[[Path], None], target: str | Path) -> Path:
     with atomic_path(target) as tmp:
         writer(tmp)
     return Path(target)
+
+
+@contextlib.contextmanager
+def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
+    """Hold an exclusive lock on an output folder for the duration of a run.
+
+    A second run on the same folder waits up to ``wait_s`` seconds for the first to
+    finish, then fails with :class:`~forecast.exceptions.OutputLockedError`. The lock
+    is an OS file lock, released automatically if the process dies.
+    """
+    import fcntl
+    import time
+
+    from .exceptions import OutputLockedError
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock_path = folder / ".wfm.lock"
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    deadline = time.monotonic() + max(wait_s, 0.0)
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another run"
+                    raise OutputLockedError(
+                        f"{folder}: output folder is in use by {holder}; wait for it to "
+                        "finish or use --wait SECONDS") from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        yield lock_path
+    finally:
+        handle.close()

@@ -15,7 +15,7 @@ can run in a process pool or on a cluster.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,10 @@ __all__ = [
     "PlanResult",
     "PlanInputs",
     "load_inputs",
+    "Scenario",
+    "plan_horizon",
+    "forecast_queue",
+    "staff_forecast",
     "plan_queue",
     "build_plan",
     "daily_summary",
@@ -93,11 +97,14 @@ class PlanResult:
         return daily_summary(self.plan, interval_s=self.config.interval_s,
                              hours_per_fte=self.config.hours_per_fte)
 
-    def write(self, out_dir: str | Path, *, charts: bool = True) -> list[Path]:
-        """Write plan.csv, daily.csv and one chart per queue into ``out_dir``."""
+    def write(self, out_dir: str | Path, *, charts: bool = True,
+              formats: tuple[str, ...] = ("csv",)) -> list[Path]:
+        """Write plan.csv, daily.csv (and the other ``formats``) and charts to ``out_dir``."""
         from .report import write_plan_outputs
 
-        return write_plan_outputs(self, Path(out_dir), charts=charts)
+        if tuple(formats) == ("csv",):
+            return write_plan_outputs(self, Path(out_dir), charts=charts)
+        return write_plan_outputs(self, Path(out_dir), charts=charts, formats=tuple(formats))
 
 
 def load_inputs(config: PlanConfig, *, extra_events: pd.DataFrame | None = None) -> PlanInputs:
@@ -138,6 +145,104 @@ def arrival_hours(history: pd.DataFrame, queue: QueueConfig, interval_s: int):
     return data_io.infer_hours(history, interval_s)
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """Adjustments applied to a queue's forecast before staffing (what-if).
+
+    Attributes
+    ----------
+    volume_scale
+        Multiply the forecast volume (mean and quantiles) by this.
+    aht_scale
+        Multiply the forecast handle time by this.
+    """
+
+    volume_scale: float = 1.0
+    aht_scale: float = 1.0
+
+
+def plan_horizon(history: pd.DataFrame, queue: QueueConfig, config: PlanConfig,
+                 start: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+    """The queue's future arrival intervals over the configured horizon."""
+    after = history["ds"].max() if start is None else pd.Timestamp(start) - pd.Timedelta(
+        seconds=1)
+    horizon = data_io.future_grid(
+        after,
+        days=config.forecast.horizon_days,
+        interval_s=config.interval_s,
+        hours=arrival_hours(history, queue, config.interval_s),
+        timezone=config.timezone,
+    )
+    if len(horizon) == 0:
+        raise ConfigError(f"queue '{queue.name}' has no open intervals in the "
+                          f"{config.forecast.horizon_days}-day horizon; check its hours",
+                          key=f"queues.{queue.name}.hours")
+    return horizon
+
+
+def forecast_queue(
+    history: pd.DataFrame,
+    events: pd.DataFrame,
+    queue: QueueConfig,
+    config: PlanConfig,
+    *,
+    quantile: float | None = None,
+    start: pd.Timestamp | None = None,
+    model=None,
+):
+    """Forecast one queue's volume and AHT over the plan horizon.
+
+    Parameters
+    ----------
+    model
+        A fitted model to reuse (from the model store) instead of choosing and fitting.
+
+    Returns
+    -------
+    (DataFrame, ModelChoice)
+        ``ds, mean``, quantile columns, ``aht_s``, ``model``; and how the model was chosen.
+    """
+    from .forecasters import forecast_aht
+    from .forecasters.select import ModelChoice, fit_forecast
+
+    settings = dataclasses.replace(
+        config.forecast,
+        quantiles=tuple(sorted(set(config.forecast.quantiles) | ({quantile} if quantile
+                                                                  else set()))))
+    horizon = plan_horizon(history, queue, config, start)
+    if model is not None:
+        fc = model.predict(horizon, events, quantiles=settings.quantiles)
+        fc["aht_s"] = forecast_aht(history, horizon, queue.aht_s)
+        fc["model"] = model.name
+        return fc, ModelChoice(name=model.name, model=model, reason="loaded from the store")
+    return fit_forecast(history, horizon, events, settings, default_aht_s=queue.aht_s)
+
+
+def staff_forecast(
+    fc: pd.DataFrame,
+    queue: QueueConfig,
+    config: PlanConfig,
+    *,
+    quantile: float | None = None,
+    scenario: Scenario | None = None,
+) -> pd.DataFrame:
+    """Turn one queue's forecast into its plan table (staffing to the mean or a quantile)."""
+    scenario = scenario or Scenario()
+    volume_column = quantile_column(quantile) if quantile else "mean"
+    staffing_input = pd.DataFrame({
+        "ds": fc["ds"].to_numpy(),
+        "volume": np.clip(fc[volume_column].to_numpy(dtype=float), 0, None)
+        * scenario.volume_scale,
+        "aht_s": fc["aht_s"].to_numpy(dtype=float) * scenario.aht_scale,
+    })
+    plan = staff_queue(staffing_input, queue, interval_s=config.interval_s)
+    plan = plan.assign(volume_mean=fc["mean"].to_numpy() * scenario.volume_scale)
+    for col in [c for c in fc.columns if c.startswith("p") and c[1:2].isdigit()]:
+        plan[col] = fc[col].to_numpy() * scenario.volume_scale
+    plan.insert(0, "queue", queue.name)
+    return plan
+
+
 def plan_queue(
     history: pd.DataFrame,
     events: pd.DataFrame,
@@ -146,6 +251,8 @@ def plan_queue(
     *,
     quantile: float | None = None,
     start: pd.Timestamp | None = None,
+    scenario: Scenario | None = None,
+    model=None,
 ) -> QueuePlan:
     """Forecast and staff one queue.
 
@@ -163,44 +270,18 @@ def plan_queue(
         Staff to this quantile of the forecast (e.g. 0.8 for P80) instead of the mean.
     start
         First day of the plan; default the day after the history ends.
+    scenario
+        What-if adjustments of volume and handle time.
+    model
+        A fitted model to reuse instead of choosing and fitting one.
     """
-    from .forecasters.select import fit_forecast
-
-    settings = config.forecast
-    quantiles = tuple(sorted(set(settings.quantiles) | ({quantile} if quantile else set())))
-    after = history["ds"].max() if start is None else pd.Timestamp(start) - pd.Timedelta(
-        seconds=1)
-    horizon = data_io.future_grid(
-        after,
-        days=settings.horizon_days,
-        interval_s=config.interval_s,
-        hours=arrival_hours(history, queue, config.interval_s),
-        timezone=config.timezone,
-    )
-    if len(horizon) == 0:
-        raise ConfigError(f"queue '{queue.name}' has no open intervals in the "
-                          f"{settings.horizon_days}-day horizon; check its hours",
-                          key=f"queues.{queue.name}.hours")
-    fc, choice = fit_forecast(history, horizon, events,
-                              dataclasses.replace(settings, quantiles=quantiles),
-                              default_aht_s=queue.aht_s)
-    volume_column = quantile_column(quantile) if quantile else "mean"
-    staffing_input = pd.DataFrame({
-        "ds": fc["ds"].to_numpy(),
-        "volume": np.clip(fc[volume_column].to_numpy(dtype=float), 0, None),
-        "aht_s": fc["aht_s"].to_numpy(dtype=float),
-    })
-    staffed = staff_queue(staffing_input, queue, interval_s=config.interval_s)
-    quantile_cols = [quantile_column(q) for q in quantiles]
-    plan = staffed.assign(volume_mean=fc["mean"].to_numpy())
-    for col in quantile_cols:
-        plan[col] = fc[col].to_numpy()
-    plan.insert(0, "queue", queue.name)
+    fc, choice = forecast_queue(history, events, queue, config, quantile=quantile, start=start,
+                                model=model)
     return QueuePlan(
         queue=queue.name,
         model=choice.name,
         forecast=fc.assign(queue=queue.name),
-        plan=plan,
+        plan=staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario),
         history=history,
         leaderboard=getattr(choice, "leaderboard", None),
     )
@@ -217,6 +298,8 @@ def build_plan(
     workers: int | None = 1,
     scheduler: str | None = None,
     fail_fast: bool = False,
+    scenarios: Mapping[str, Scenario] | None = None,
+    models: Mapping[str, object] | None = None,
 ) -> PlanResult:
     """Run the whole pipeline for every queue in the data (or those named).
 
@@ -240,6 +323,11 @@ def build_plan(
         Results are identical whichever is used.
     fail_fast
         Stop at the first queue that fails instead of planning the others.
+    scenarios
+        What-if volume/AHT adjustments per queue.
+    models
+        Fitted models per queue to reuse (see :mod:`forecast.store`); queues without
+        one are fitted as usual.
 
     Returns
     -------
@@ -261,7 +349,8 @@ def build_plan(
     tasks = (
         (name, (by_queue[name].reset_index(drop=True),
                 events_io.events_for_queue(inputs.events, name),
-                config.queue(name), config, quantile))
+                config.queue(name), config, quantile,
+                (scenarios or {}).get(name), (models or {}).get(name)))
         for name in names
     )
     results: dict[str, QueuePlan] = {}
@@ -282,8 +371,9 @@ def build_plan(
     )
 
 
-def _plan_queue_task(history, events, queue, config, quantile) -> QueuePlan:
-    return plan_queue(history, events, queue, config, quantile=quantile)
+def _plan_queue_task(history, events, queue, config, quantile, scenario, model) -> QueuePlan:
+    return plan_queue(history, events, queue, config, quantile=quantile, scenario=scenario,
+                      model=model)
 
 
 def daily_summary(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float) -> pd.DataFrame:

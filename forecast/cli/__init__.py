@@ -33,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "backtest": "forecast.cli.backtest_cmd:backtest_cmd",
     "simulate": "forecast.cli.simulate_cmd:simulate_cmd",
     "calibrate": "forecast.cli.calibrate_cmd:calibrate_cmd",
+    "fit": "forecast.cli.fit_cmd:fit_cmd",
+    "whatif": "forecast.cli.whatif_cmd:whatif_cmd",
+    "replan": "forecast.cli.replan_cmd:replan_cmd",
 }
 
 

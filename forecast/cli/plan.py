@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
-import sys
 import time
 from pathlib import Path
 
 import click
 
-from ..config import load_config
-from ..exceptions import ConfigError
 from . import EXIT_DATA, EXIT_PARTIAL
+from ._common import RunLog, config_argument, log_format_option, resolve_config
+
+FORMATS = ("csv", "parquet", "xlsx", "html")
+
+
+def _formats(ctx, param, value: str) -> tuple[str, ...]:
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    bad = [v for v in chosen if v not in FORMATS]
+    if bad:
+        raise click.BadParameter(f"unknown format '{bad[0]}'; expected a comma-separated "
+                                 f"list of {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(("csv",) + chosen))
 
 
 @click.command("plan")
-@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--example", is_flag=True,
-              help="Plan the bundled example centre (fixtures/example/centre.toml).")
+@config_argument
 @click.option("--out", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for plan.csv, daily.csv and the charts.")
+              help="Folder for plan.csv, daily.csv, charts and manifest.json.")
 @click.option("--quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=None, help="Staff to this forecast quantile (0.8 = P80) instead of the "
               "mean forecast.")
@@ -28,7 +34,13 @@ from . import EXIT_DATA, EXIT_PARTIAL
               help="Days to plan ahead (default: the config's, 42).")
 @click.option("--queue", "queues", multiple=True, metavar="NAME",
               help="Plan only this queue (repeatable).")
+@click.option("--format", "formats", default="csv", show_default=True, callback=_formats,
+              help="Extra outputs, comma-separated: parquet, xlsx (one sheet per queue and a "
+              "summary), html (a self-contained report). CSV is always written.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster).")
+@click.option("--models", "models_dir", default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Reuse the models saved by 'wfm fit' in this folder instead of refitting.")
 @click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
               help="Plan queues in this many local processes.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -36,9 +48,13 @@ from . import EXIT_DATA, EXIT_PARTIAL
               "give a scheduler address such as tcp://host:8786.")
 @click.option("--fail-fast", is_flag=True,
               help="Stop at the first queue that fails (default: plan the others, exit 3).")
+@click.option("--wait", "wait_s", type=click.FloatRange(0), default=0, show_default=True,
+              help="Seconds to wait for another run using the same --out folder.")
+@log_format_option
 def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | None,
-         horizon_days: int | None, queues: tuple[str, ...], no_charts: bool, workers: int,
-         scheduler: str | None, fail_fast: bool) -> None:
+         horizon_days: int | None, queues: tuple[str, ...], formats: tuple[str, ...],
+         no_charts: bool, models_dir: Path | None, workers: int, scheduler: str | None,
+         fail_fast: bool, wait_s: float, log_format: str) -> None:
     """Forecast each queue and compute the agents needed per interval.
 
     CONFIG is the plan configuration (TOML) naming the volumes file, the events
@@ -47,66 +63,70 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
     example centre instead.
 
     \b
-    Writes into --out:
-      plan.csv    one row per queue and interval: forecast volume, AHT, workload,
-                  agents required and scheduled, expected service level, occupancy
-      daily.csv   one row per queue and day: volume, agent-hours, FTE, cost
+    Writes into --out (each file atomically; nothing on a data or config error):
+      plan.csv       one row per queue and interval: forecast volume and quantiles,
+                     AHT, workload, agents required and scheduled, expected service
+                     level, occupancy, abandonment, backlog, cost
+      daily.csv      one row per queue and day: volume, agent-hours, FTE, cost
       chart_<queue>.png   history, forecast and staffing per queue
+      manifest.json  input hashes, config, versions, seed, models chosen
+
+    \b
+    Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues failed
+    (the others are written).
 
     \b
     Examples:
       wfm plan --example
-      wfm plan centre.toml --out plans/week47 --quantile 0.8
+      wfm plan centre.toml --out plans/week47 --quantile 0.8 --format xlsx,html
+      wfm fit centre.toml --models models/ && wfm plan centre.toml --models models/
     """
-    from ..plan import EXAMPLE_CONFIG, build_plan
+    from ..atomic import output_lock
+    from ..manifest import build_manifest, write_manifest
+    from ..plan import build_plan, load_inputs
+    from ..store import load_models
 
-    if example and config is not None:
-        raise click.UsageError("give either CONFIG or --example, not both")
-    if not example and config is None:
-        raise click.UsageError("missing CONFIG (or use --example for the bundled centre)")
-    path = EXAMPLE_CONFIG if example else config
-    if example and not path.is_file():
-        raise ConfigError("the example centre is missing; run 'python fixtures/make_example.py'",
-                          file=path)
-    cfg = load_config(path)
-    if horizon_days is not None:
-        cfg = dataclasses.replace(
-            cfg, forecast=dataclasses.replace(cfg.forecast, horizon_days=horizon_days))
-
+    log = RunLog(log_format)
+    cfg = resolve_config(config, example, horizon_days=horizon_days)
     started = time.monotonic()
-    progress = _progress_printer()
-    result = build_plan(cfg, quantile=quantile, queues=queues or None, progress=progress,
-                        workers=workers, scheduler=scheduler, fail_fast=fail_fast)
-    for name, reason in result.failures.items():
-        click.echo(f"error: queue '{name}' failed: {reason}", err=True)
-    if not result.queues:
-        raise click.exceptions.Exit(EXIT_DATA)
-    written = result.write(out_dir, charts=not no_charts)
+    with output_lock(out_dir, wait_s=wait_s):
+        inputs = load_inputs(cfg)
+        models = None
+        if models_dir is not None:
+            names = list(queues) or inputs.queues
+            by_queue = {q: h for q, h in inputs.history.groupby("queue")}
+            models = load_models(models_dir, names, histories=by_queue)
+        result = build_plan(cfg, quantile=quantile, queues=queues or None, inputs=inputs,
+                            progress=log.progress, workers=workers, scheduler=scheduler,
+                            fail_fast=fail_fast, models=models)
+        for name, reason in result.failures.items():
+            log.failure(name, reason)
+        if not result.queues:
+            raise click.exceptions.Exit(EXIT_DATA)
+        written = result.write(out_dir, charts=not no_charts, formats=formats)
+        manifest = build_manifest(
+            cfg, command="plan",
+            models={n: {"model": q.model} for n, q in result.queues.items()},
+            failures=result.failures, outputs=written,
+            settings={"quantile": quantile, "volume": result.volume_column,
+                      "models_dir": None if models_dir is None else str(models_dir),
+                      "formats": list(formats)})
+        write_manifest(manifest, out_dir)
+
     plan_table = result.plan
-    interval_h = cfg.interval_s / 3600
-    agent_hours = float((plan_table["agents_scheduled"] * interval_h).sum())
-    click.echo(
-        f"planned {len(result.queues)} queue(s), {len(plan_table)} intervals, "
+    agent_hours = float((plan_table["agents_scheduled"] * cfg.interval_s / 3600).sum())
+    status = "ok" if not result.failures else f"{len(result.failures)} queue(s) failed"
+    if not log.json:
+        for name, q in result.queues.items():
+            click.echo(f"  {name:<12} model {q.model:<24} volume "
+                       f"{q.plan['volume'].sum():>10,.0f}  peak agents "
+                       f"{int(q.plan['agents_scheduled'].max()):>4}")
+    log.summary(
+        f"wfm plan: {status}: {len(result.queues)} queue(s), {len(plan_table)} intervals, "
         f"{agent_hours:,.0f} agent-hours, cost {plan_table['cost'].sum():,.0f} "
-        f"({result.volume_column} volume) in {time.monotonic() - started:.1f}s; "
-        f"wrote {len(written)} files to {out_dir}"
-    )
-    for name, q in result.queues.items():
-        click.echo(f"  {name:<12} model {q.model:<18} volume {q.plan['volume'].sum():>10,.0f}  "
-                   f"peak agents {int(q.plan['agents_scheduled'].max()):>4}")
+        f"(staffed to {result.volume_column}) in {time.monotonic() - started:.1f}s; "
+        f"{len(written) + 1} files in {out_dir}",
+        queues=len(result.queues), failed=len(result.failures), agent_hours=agent_hours,
+        out=str(out_dir))
     if result.failures:
-        click.echo(f"{len(result.failures)} queue(s) failed; their rows are missing", err=True)
         raise click.exceptions.Exit(EXIT_PARTIAL)
-
-
-def _progress_printer():
-    """Per-queue progress on a terminal; silent when output is not a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def report(queue: str, done: int, total: int, elapsed_s: float) -> None:
-        left_s = elapsed_s / done * (total - done)
-        click.echo(f"\r  [{done}/{total}] {queue:<24} {elapsed_s:6.0f}s elapsed, "
-                   f"~{left_s:.0f}s left ", err=True, nl=done == total)
-
-    return report

@@ -1,0 +1,49 @@
+"""``wfm fit``: choose and fit each queue's model and save it to the model store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from . import EXIT_DATA, EXIT_PARTIAL
+from ._common import RunLog, config_argument, log_format_option, resolve_config
+
+
+@click.command("fit")
+@config_argument
+@click.option("--models", "models_dir", default="models", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the fitted models (one JSON file per queue + SUMMARY.md).")
+@click.option("--queue", "queues", multiple=True, metavar="NAME", help="Fit only this queue.")
+@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True)
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address, or 'local'.")
+@log_format_option
+def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[str, ...],
+            workers: int, scheduler: str | None, log_format: str) -> None:
+    """Choose (by backtest) and fit each queue's model, and save it as JSON.
+
+    Each file records the fitted state with its metadata: library versions,
+    training window, a hash of the data and the backtest scores. Plan later
+    without refitting:  wfm plan CONFIG --models DIR
+    """
+    from ..atomic import output_lock
+    from ..store import fit_models
+
+    log = RunLog(log_format)
+    cfg = resolve_config(config, example)
+    started = time.monotonic()
+    with output_lock(models_dir):
+        written, failures = fit_models(cfg, models_dir, queues=queues or None, workers=workers,
+                                       scheduler=scheduler, progress=log.progress)
+    for name, reason in failures.items():
+        log.failure(name, reason)
+    fitted = len(written) - 1
+    log.summary(f"wfm fit: {fitted} model(s) saved to {models_dir} in "
+                f"{time.monotonic() - started:.1f}s" +
+                (f"; {len(failures)} queue(s) failed" if failures else ""),
+                fitted=fitted, failed=len(failures))
+    if failures:
+        raise click.exceptions.Exit(EXIT_PARTIAL if fitted else EXIT_DATA)

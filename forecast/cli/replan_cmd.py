@@ -1,0 +1,75 @@
+"""``wfm replan``: re-plan the rest of today from the actuals so far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ._common import config_argument, resolve_config
+
+
+@click.command("replan")
+@config_argument
+@click.option("--actuals", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Today's contacts so far, in the volumes format (queue, timestamp, volume).")
+@click.option("--plan", "plan_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The plan.csv that covers today (default: plan today afresh).")
+@click.option("--now", default=None, metavar="'YYYY-MM-DD HH:MM'",
+              help="Time of the re-plan (default: the end of the last interval with actuals).")
+@click.option("--half-life-hours", type=click.FloatRange(0, min_open=True), default=1.0,
+              show_default=True, help="How fast older intervals lose weight in the ratio.")
+@click.option("--decay-hours", type=click.FloatRange(0, min_open=True), default=None,
+              help="Let the surge fade with this half-life (default: hold it all day).")
+@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the re-plan table as CSV.")
+def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_hours,
+               out_file):
+    """How many agents to pull in or release for the rest of today.
+
+    Scales the rest of today's forecast by how far the actuals so far ran from it
+    (recent intervals weigh more), staffs it again, and prints per interval the
+    planned and the new scheduled agents and the change.
+
+    \b
+    Example (an outage morning):
+      wfm replan centre.toml --actuals today.csv --plan out/plan.csv
+    """
+    from ..atomic import write_csv
+    from ..data import read_volumes
+    from ..replan import ReplanSettings, replan_day
+
+    cfg = resolve_config(config, example)
+    todays = read_volumes(actuals, timezone=cfg.timezone,
+                          timestamps=cfg.data.timestamps)
+    day = todays["ds"].min().normalize()
+    if plan_path is not None:
+        from ..simulate.planfile import read_plan
+
+        plan = read_plan(plan_path)
+        plan["ds"] = pd.to_datetime(plan["ds"])
+    else:
+        from ..plan import build_plan
+
+        plan = build_plan(cfg, queues=sorted(todays["queue"].unique())).plan
+    settings = ReplanSettings(half_life_hours=half_life_hours, decay_hours=decay_hours)
+    table = replan_day(plan, todays, cfg, now=pd.Timestamp(now) if now else None,
+                       settings=settings)
+    for queue, rows in table.groupby("queue", sort=True):
+        ahead = rows[rows["status"] == "ahead"]
+        click.echo(f"{queue}: actuals ran at {ahead['ratio'].iloc[0]:.2f}x the forecast"
+                   if len(ahead) else f"{queue}: the day is over")
+        click.echo(f"  {'interval':<6} {'forecast':>9} {'new':>7} {'planned':>8} "
+                   f"{'needed':>7} {'change':>7}")
+        for row in ahead.itertuples(index=False):
+            click.echo(f"  {row.ds:%H:%M}  {row.forecast:>9.1f} {row.volume:>7.1f} "
+                       f"{row.agents_scheduled_plan:>8.0f} {row.agents_scheduled:>7.0f} "
+                       f"{row.change:>+7.0f}")
+        extra = ahead["change"].clip(lower=0)
+        if extra.any():
+            first = ahead.loc[extra.gt(0).idxmax(), "ds"]
+            click.echo(f"  pull in up to {int(extra.max())} agent(s) from {first:%H:%M}")
+    if out_file is not None:
+        write_csv(table, out_file, float_format="%.6g", date_format="%Y-%m-%d %H:%M")
+    click.echo(f"re-planned {day:%Y-%m-%d}")

@@ -1,0 +1,98 @@
+"""``wfm whatif``: compare a scenario's plan with the base plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import config_argument, resolve_config
+
+
+def parse_event(text: str):
+    """'name,type,start,end[,queue[,weight]]' -> a one-row events table."""
+    from ..events import add_event, empty_events
+
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) < 4 or len(parts) > 6:
+        raise click.BadParameter(f"'{text}': expected name,type,start,end[,queue[,weight]]",
+                                 param_hint="--add-event")
+    name, kind, start, end = parts[:4]
+    queue = parts[4] or None if len(parts) > 4 else None
+    try:
+        weight = float(parts[5]) if len(parts) > 5 and parts[5] else 1.0
+        return add_event(empty_events(), name, kind, start, end, queue=queue, weight=weight)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"'{text}': {exc}", param_hint="--add-event") from None
+
+
+@click.command("whatif")
+@config_argument
+@click.option("--volume", "volume_scale", type=click.FloatRange(0), default=1.0,
+              help="Multiply forecast volume (1.2 = +20%).")
+@click.option("--aht", "aht_scale", type=click.FloatRange(0), default=1.0,
+              help="Multiply handle time (0.9 = 10% shorter).")
+@click.option("--shrinkage", type=click.FloatRange(0, 1, max_open=True), default=None)
+@click.option("--max-occupancy", type=click.FloatRange(0, 1, min_open=True), default=None)
+@click.option("--target", default=None, metavar="SL/SECONDS",
+              help="Service target, e.g. 0.9/30 (90% answered within 30 s).")
+@click.option("--hours", default=None, metavar="HH:MM-HH:MM",
+              help="Opening hours for every day, e.g. 08:00-22:00.")
+@click.option("--add-event", "add_events", multiple=True, metavar="SPEC",
+              help="Add an event: 'name,type,start,end[,queue[,weight]]' (repeatable).")
+@click.option("--remove-event", "remove_events", multiple=True, metavar="NAME",
+              help="Take an event out of the calendar by name (repeatable).")
+@click.option("--queue", "queues", multiple=True, metavar="NAME",
+              help="Apply the changes to this queue only (repeatable; default all).")
+@click.option("--quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=None, help="Staff both plans to this forecast quantile.")
+@click.option("--horizon-days", type=click.IntRange(1, 366), default=None)
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Also write base/ and scenario/ plans and comparison.csv here.")
+def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupancy, target,
+               hours, add_events, remove_events, queues, quantile, horizon_days, out_dir):
+    """See what a change costs: agent-hours, FTE, cost and service level, base vs scenario.
+
+    \b
+    Examples:
+      wfm whatif --example --volume 1.2 --queue voice
+      wfm whatif centre.toml --target 0.9/20 --shrinkage 0.35
+      wfm whatif centre.toml --add-event "Outage,outage,2026-12-02 09:00,2026-12-02 14:00,voice"
+    """
+    from ..atomic import write_csv
+    from ..config import parse_hours
+    from ..events import combine_events
+    from ..whatif import WhatIf, run_whatif
+
+    cfg = resolve_config(config, example, horizon_days=horizon_days)
+    service_level = answer_s = None
+    if target:
+        try:
+            sl_text, s_text = target.split("/")
+            service_level, answer_s = float(sl_text), float(s_text)
+        except ValueError:
+            raise click.BadParameter(f"'{target}': expected SL/SECONDS such as 0.8/20",
+                                     param_hint="--target") from None
+    change = WhatIf(
+        volume_scale=volume_scale, aht_scale=aht_scale, shrinkage=shrinkage,
+        max_occupancy=max_occupancy, service_level=service_level, answer_s=answer_s,
+        hours=parse_hours(hours, key="--hours") if hours else None,
+        add_events=combine_events(*[parse_event(e) for e in add_events]) if add_events
+        else None,
+        remove_events=tuple(remove_events), queues=tuple(queues) or None,
+    )
+    result = run_whatif(cfg, change, quantile=quantile)
+    table = result.comparison
+    click.echo(f"what-if: {change.describe()}")
+    click.echo(f"{'queue':<10} {'agent-h base':>13} {'scenario':>10} {'change':>9} "
+               f"{'FTE change':>10} {'cost change':>12} {'SL base':>8} {'SL scen.':>8}")
+    for row in table.itertuples(index=False):
+        click.echo(f"{row.queue:<10} {row.agent_hours_base:>13,.0f} "
+                   f"{row.agent_hours_scenario:>10,.0f} {row.agent_hours_change:>+9,.0f} "
+                   f"{row.fte_change:>+10.1f} {row.cost_change:>+12,.0f} "
+                   f"{row.service_level_base:>8.3f} {row.service_level_scenario:>8.3f}")
+    if out_dir is not None:
+        result.base.write(out_dir / "base")
+        result.scenario.write(out_dir / "scenario")
+        write_csv(table, out_dir / "comparison.csv", float_format="%.6g")
+        click.echo(f"wrote base/, scenario/ and comparison.csv to {out_dir}")

@@ -1,0 +1,146 @@
+"""Intraday re-plan: update the rest of today's forecast from what has arrived so far.
+
+The rule planners use: scale the remaining intervals' forecast by how far today's
+actuals ran above or below the forecast. Recent intervals count more (an outage
+shows in the last hour before it shows in the day's total): the ratio is
+
+    r = (sum_i w_i a_i + k) / (sum_i w_i f_i + k),   w_i = 0.5 ** (age_i / half_life)
+
+over the elapsed intervals i of the day, with actuals a_i, forecasts f_i and a small
+pseudo-count k that keeps a quiet early morning from swinging the plan. The remaining
+intervals get ``f * r`` (optionally fading back to ``f`` with ``decay_hours``), are
+staffed again, and the change in agents per interval says whom to pull in or release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import PlanConfig
+from .exceptions import DataValidationError
+from .staffing import staff_queue
+
+__all__ = ["ReplanSettings", "replan_day", "REPLAN_COLUMNS"]
+
+REPLAN_COLUMNS = [
+    "queue", "ds", "status", "forecast", "actual", "volume", "ratio", "agents_required_plan",
+    "agents_required", "agents_scheduled_plan", "agents_scheduled", "change", "service_level",
+]
+
+
+@dataclass(frozen=True)
+class ReplanSettings:
+    """How the ratio of actual to forecast is estimated and carried forward.
+
+    Attributes
+    ----------
+    half_life_hours
+        Weight halves for every this many hours an interval lies in the past.
+    pseudo_count
+        Contacts added to both sides of the ratio (shrinks small samples towards 1).
+    decay_hours
+        ``None``: hold the ratio for the rest of the day; else the excess over 1 halves
+        every ``decay_hours`` after now.
+    """
+
+    half_life_hours: float = 1.0
+    pseudo_count: float = 10.0
+    decay_hours: float | None = None
+
+
+def replan_day(
+    plan: pd.DataFrame,
+    actuals: pd.DataFrame,
+    config: PlanConfig,
+    *,
+    now: pd.Timestamp | None = None,
+    settings: ReplanSettings | None = None,
+) -> pd.DataFrame:
+    """Re-plan the rest of one day for every queue that has actuals.
+
+    Parameters
+    ----------
+    plan
+        The day's rows of a plan table (``queue, ds, volume, aht_s, agents_required,
+        agents_scheduled``), as written by ``wfm plan``.
+    actuals
+        Contacts so far today in the long shape (``queue, ds, y``).
+    config
+        The plan configuration (queue settings, interval).
+    now
+        The time of the re-plan; intervals starting before it are elapsed. Default: the
+        end of the last interval with actuals.
+    settings
+        Ratio estimation settings.
+
+    Returns
+    -------
+    DataFrame
+        One row per queue and interval of the day (columns :data:`REPLAN_COLUMNS`):
+        ``change`` = new minus planned scheduled agents (positive: pull in).
+    """
+    settings = settings or ReplanSettings()
+    if actuals.empty:
+        raise DataValidationError("no actuals to re-plan from", column="volume")
+    interval = pd.Timedelta(seconds=config.interval_s)
+    day = actuals["ds"].min().normalize()
+    if (actuals["ds"] >= day + pd.Timedelta(days=1)).any():
+        raise DataValidationError("actuals span more than one day; give today's only",
+                                  column="timestamp")
+    now = actuals["ds"].max() + interval if now is None else pd.Timestamp(now)
+    todays_plan = plan[(plan["ds"] >= day) & (plan["ds"] < day + pd.Timedelta(days=1))]
+    queues = sorted(set(actuals["queue"]))
+    missing = sorted(set(queues) - set(todays_plan["queue"]))
+    if missing:
+        raise DataValidationError(f"the plan has no rows for queue '{missing[0]}' on "
+                                  f"{day:%Y-%m-%d}; plan that day first", column="queue")
+    frames = [
+        _replan_queue(todays_plan[todays_plan["queue"] == q].sort_values("ds"),
+                      actuals[actuals["queue"] == q], config, q, now, settings)
+        for q in queues
+    ]
+    return pd.concat(frames, ignore_index=True)[REPLAN_COLUMNS]
+
+
+def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig, queue: str,
+                  now: pd.Timestamp, settings: ReplanSettings) -> pd.DataFrame:
+    ds = plan["ds"].reset_index(drop=True)
+    forecast = plan["volume"].to_numpy(dtype=float)
+    actual = (actuals.set_index("ds")["y"].groupby(level=0).sum()
+              .reindex(ds).to_numpy(dtype=float))
+    elapsed = (ds + pd.Timedelta(seconds=config.interval_s) <= now).to_numpy()
+    seen = elapsed & ~np.isnan(actual)
+    age_h = ((now - ds).dt.total_seconds().to_numpy() / 3600.0)
+    weights = np.where(seen, 0.5 ** (age_h / settings.half_life_hours), 0.0)
+    ratio = ((np.nansum(weights * np.nan_to_num(actual)) + settings.pseudo_count)
+             / (np.sum(weights * forecast) + settings.pseudo_count))
+    ahead_h = np.clip(-age_h, 0, None)
+    if settings.decay_hours is None:
+        ratios = np.full(len(ds), ratio)
+    else:
+        ratios = 1 + (ratio - 1) * 0.5 ** (ahead_h / settings.decay_hours)
+    volume = np.where(seen, np.nan_to_num(actual), forecast * ratios)
+    staffed = staff_queue(pd.DataFrame({"ds": ds, "volume": volume,
+                                        "aht_s": plan["aht_s"].to_numpy(dtype=float)}),
+                          config.queue(queue), interval_s=config.interval_s)
+    future = ~elapsed
+    new_required = np.where(future, staffed["agents_required"], plan["agents_required"])
+    new_scheduled = np.where(future, staffed["agents_scheduled"], plan["agents_scheduled"])
+    return pd.DataFrame({
+        "queue": queue,
+        "ds": ds,
+        "status": np.where(elapsed, "elapsed", "ahead"),
+        "forecast": forecast,
+        "actual": actual,
+        "volume": volume,
+        "ratio": np.where(future, ratios, np.nan),
+        "agents_required_plan": plan["agents_required"].to_numpy(),
+        "agents_required": new_required,
+        "agents_scheduled_plan": plan["agents_scheduled"].to_numpy(),
+        "agents_scheduled": new_scheduled,
+        "change": new_scheduled - plan["agents_scheduled"].to_numpy(),
+        "service_level": np.where(future, staffed["service_level"], np.nan),
+    })

@@ -1,0 +1,152 @@
+"""`wfm plan` end to end: files written, exit codes, nothing written on bad input."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import wfm
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example"
+
+
+def fast_config(tmp_path: Path, *, model: str = "slot_mean", extra: str = "") -> Path:
+    """The example centre with a fixed fast model and a one-week horizon."""
+    for name in ("volumes.csv.gz", "events.csv"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    text = (EXAMPLE / "centre.toml").read_text()
+    text = re.sub(r'model = "auto"', f'model = "{model}"', text)
+    text = re.sub(r"horizon_days = \d+", "horizon_days = 7", text)
+    path = tmp_path / "centre.toml"
+    path.write_text(text + extra)
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(wfm, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("plan")
+    config = fast_config(tmp)
+    result = run("plan", config, "--out", tmp / "out")
+    return result, tmp / "out", config
+
+
+def test_plan_writes_plan_daily_charts_and_manifest(planned):
+    result, out, _ = planned
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["chart_chat.png", "chart_email.png", "chart_social.png", "chart_voice.png",
+                     "daily.csv", "manifest.json", "plan.csv"]
+    assert "wfm plan: ok: 4 queue(s)" in result.output
+
+
+def test_plan_csv_has_one_row_per_queue_and_open_interval(planned):
+    _, out, _ = planned
+    plan = pd.read_csv(out / "plan.csv", parse_dates=["ds"])
+    assert list(plan.columns[:7]) == ["queue", "ds", "volume", "volume_mean", "p10", "p50", "p90"]
+    assert not plan.duplicated(["queue", "ds"]).any()
+    voice = plan[plan["queue"] == "voice"]
+    # voice opens 08:00-20:00 on weekdays and 09:00-17:00 on Saturday, closed Sunday
+    assert voice["ds"].dt.day_of_week.max() == 5
+    assert voice["ds"].dt.hour.min() == 8 and voice["ds"].dt.hour.max() == 19
+    assert (voice["agents_scheduled"] >= voice["agents_required"]).all()
+    assert ((voice["service_level"] >= 0) & (voice["service_level"] <= 1)).all()
+
+
+def test_daily_csv_adds_up_the_plan(planned):
+    _, out, config = planned
+    plan = pd.read_csv(out / "plan.csv", parse_dates=["ds"])
+    daily = pd.read_csv(out / "daily.csv", parse_dates=["date"])
+    agent_hours = (plan["agents_scheduled"] * 0.5).groupby(plan["queue"]).sum()
+    assert daily.groupby("queue")["agent_hours"].sum().to_dict() == pytest.approx(
+        agent_hours.to_dict())
+    assert daily["fte"].iloc[0] == pytest.approx(daily["agent_hours"].iloc[0] / 7.5)
+
+
+def test_same_inputs_give_byte_identical_outputs(planned, tmp_path):
+    _, out, config = planned
+    again = run("plan", config, "--out", tmp_path / "again")
+    assert again.exit_code == 0
+    for name in ("plan.csv", "daily.csv", "chart_voice.png", "manifest.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_p80_plan_costs_more_than_the_mean_plan(tmp_path):
+    config = fast_config(tmp_path)
+    assert run("plan", config, "--out", tmp_path / "p50", "--no-charts",
+               "--queue", "voice").exit_code == 0
+    assert run("plan", config, "--out", tmp_path / "p80", "--no-charts", "--queue", "voice",
+               "--quantile", "0.8").exit_code == 0
+    p50 = pd.read_csv(tmp_path / "p50" / "daily.csv")["cost"].sum()
+    p80 = pd.read_csv(tmp_path / "p80" / "daily.csv")["cost"].sum()
+    assert p80 > p50
+
+
+def test_bad_volume_row_is_one_line_error_and_no_output(tmp_path):
+    config = fast_config(tmp_path)
+    volumes = pd.read_csv(tmp_path / "volumes.csv.gz")
+    volumes["volume"] = volumes["volume"].astype(object)
+    volumes.loc[498, "volume"] = "lots"  # file line 500 (header is line 1)
+    volumes.to_csv(tmp_path / "volumes.csv.gz", index=False)
+    check = CliRunner().invoke(wfm, ["check", str(tmp_path / "volumes.csv.gz")])
+    assert check.exit_code == 1
+    message = check.output.strip()
+    assert "\n" not in message and "row 500" in message and "'volume'" in message
+    result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "row 500" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out" / "plan.csv").exists()
+    assert not (tmp_path / "out" / "daily.csv").exists()
+
+
+def test_config_error_names_the_key(tmp_path):
+    config = fast_config(tmp_path, extra='\n[queues.fax]\nchannel = "fax"\n')
+    result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "queues.fax.channel" in result.output and "voice, chat, email, social" in result.output
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert CliRunner().invoke(wfm, ["plan"]).exit_code == 2
+    assert CliRunner().invoke(wfm, ["plan", "--example", "--quantile", "1.5"]).exit_code == 2
+    assert CliRunner().invoke(wfm, ["plan", "--example", "--format", "pdf"]).exit_code == 2
+
+
+def test_fit_then_plan_with_stored_models_gives_the_same_plan(planned, tmp_path):
+    _, out, config = planned
+    assert run("fit", config, "--models", tmp_path / "models").exit_code == 0
+    stored = sorted(p.name for p in (tmp_path / "models").iterdir() if p.suffix == ".json")
+    assert stored == ["chat.json", "email.json", "social.json", "voice.json"]
+    result = run("plan", config, "--models", tmp_path / "models", "--out", tmp_path / "o",
+                 "--no-charts")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "plan.csv").read_bytes() == (out / "plan.csv").read_bytes()
+
+
+def test_json_log_ends_with_a_summary_event(tmp_path):
+    import json
+
+    config = fast_config(tmp_path)
+    result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "o"),
+                                      "--no-charts", "--queue", "social", "--log-format",
+                                      "json"])
+    assert result.exit_code == 0
+    events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert events[-1]["event"] == "summary" and events[-1]["queues"] == 1
+
+
+@pytest.mark.slow
+def test_example_plan_with_automatic_model_selection(tmp_path):
+    result = run("plan", "--example", "--out", tmp_path / "out", "--horizon-days", "7",
+                 "--no-charts")
+    assert result.exit_code == 0, result.output
+    manifest = (tmp_path / "out" / "manifest.json").read_text()
+    assert '"model"' in manifest
