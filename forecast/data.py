@@ -575,6 +575,8 @@ def infer_hours(
     min_day_share: float = 0.5,
     min_slot_share: float = 0.5,
     min_contact_share: float = 0.1,
+    min_volume_share: float = 0.02,
+    max_gap_s: int = 7200,
 ) -> OpeningHours:
     """Infer a queue's arrival hours per weekday from its history.
 
@@ -589,8 +591,13 @@ def infer_hours(
       least ``min_contact_share`` (a tenth) of the rows for that slot have contacts;
       so a quiet night slot of a 24/7 queue stays open while the all-zero rows some
       systems write while the centre is closed do not count;
-    * the day's hours run from its first open slot to the end of its last open slot
-      (one span a day; slots between are included).
+    * and its mean volume on the weekday's active days is at least
+      ``min_volume_share`` (2%) of the weekday's busiest slot, so a trickle of calls
+      to a closed line (IVR, self-service) does not open it;
+    * closed stretches of up to ``max_gap_s`` (2 hours) between open slots are
+      bridged, and the day's hours are the longest run of open slots (one span a
+      day: a tail of calls after midnight belongs to the evening before and is left
+      out).
     """
     if one_queue_table.empty:
         raise DataValidationError("no rows to infer opening hours from")
@@ -619,6 +626,8 @@ def infer_hours(
     positive = np.zeros((7, n_slots))
     np.add.at(present, (weekday_of[active], s[active]), 1)
     np.add.at(positive, (weekday_of[active], s[active]), (v[active] > 0).astype(float))
+    volume = np.zeros((7, n_slots))
+    np.add.at(volume, (weekday_of[active], s[active]), v[active])
 
     # contacts are judged over the whole history (all weekdays pooled), so a quiet
     # slot is not closed by chance in a short history
@@ -631,14 +640,29 @@ def infer_hours(
         if n_act == 0 or n_act < min_day_share * cal_count[wd]:
             spans.append(None)
             continue
-        is_open = (present[wd] >= min_slot_share * n_act) & seen
-        if not is_open.any():
+        mean_volume = volume[wd] / n_act
+        is_open = ((present[wd] >= min_slot_share * n_act) & seen
+                   & (mean_volume >= min_volume_share * mean_volume.max()))
+        run = _longest_run(is_open, max_gap=max_gap_s // interval_s)
+        if run is None:
             spans.append(None)
             continue
-        first = int(np.argmax(is_open))
-        last = int(n_slots - 1 - np.argmax(is_open[::-1]))
+        first, last = run
         spans.append((first * interval_s // 60, min((last + 1) * interval_s // 60, 1440)))
     return OpeningHours(tuple(spans))
+
+
+def _longest_run(is_open: np.ndarray, max_gap: int) -> tuple[int, int] | None:
+    """First and last slot of the longest run of open slots, after bridging closed
+    stretches of at most ``max_gap`` slots between open ones (earliest on a tie)."""
+    idx = np.flatnonzero(is_open)
+    if idx.size == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]])
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best])
 
 
 # --------------------------------------------------------------------------- regularise

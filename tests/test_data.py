@@ -271,10 +271,22 @@ def test_infer_hours_keeps_quiet_night_slots_but_not_all_zero_rows():
     idx = pd.date_range("2025-09-01", "2025-09-28 23:30", freq="30min")
     rng = np.random.default_rng(1)
     night = np.asarray(idx.hour < 6)
-    quiet_24h = np.where(night, rng.poisson(0.4, len(idx)), 30)  # a 24/7 queue
+    quiet_24h = np.where(night, rng.poisson(3, len(idx)), 30)  # a 24/7 queue, 10% of peak
     zeros_closed = np.where(night, 0, 30)  # an export writing zero rows while closed
+    trickle = np.where(night, rng.poisson(0.2, len(idx)), 30)  # IVR calls to a closed line
     assert infer_hours(table(idx, quiet_24h), 1800) == OpeningHours.always()
     assert infer_hours(table(idx, zeros_closed), 1800).by_weekday == ((360, 1440),) * 7
+    assert infer_hours(table(idx, trickle), 1800).by_weekday == ((360, 1440),) * 7
+
+
+def test_infer_hours_bridges_short_breaks_and_keeps_the_longest_run():
+    idx = pd.date_range("2025-09-01", "2025-09-14 23:30", freq="30min")
+    minute = np.asarray(idx.hour * 60 + idx.minute)
+    lunch = (minute >= 780) & (minute < 840)  # closed 13:00-14:00
+    y = np.where((minute >= 480) & (minute < 1200) & ~lunch, 20, 0)
+    y = np.where(minute < 60, 5, y)  # a tail of calls after midnight
+    h = infer_hours(table(idx, y), 1800)
+    assert h.by_weekday == ((480, 1200),) * 7
 
 
 # --------------------------------------------------------------------------- regularise
