@@ -413,3 +413,26 @@ def test_replayed_calls_can_carry_their_own_patience():
     res = simulate_plan(plan, interval_s=1800, replications=30, arrivals=calls.drop(
         columns="patience_min_s"), service="actual", patience=1.0, target_s=200)
     assert res.replications["abandoned"].eq(2).all()
+
+
+def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
+    from forecast.config import QueueConfig
+
+    plan = pd.concat([flat_plan(60, 600, 12, intervals=24, queue="chat"),
+                      flat_plan(50, 300, 2, intervals=24, queue="mail")], ignore_index=True)
+    queues = {
+        "chat": QueueConfig(name="chat", channel="chat", answer_s=60, concurrency=3,
+                            concurrency_aht_factor=0.5),
+        "mail": QueueConfig(name="mail", channel="email"),
+    }
+    with pytest.warns(UserWarning, match="deferred"):
+        res = simulate_plan(plan, interval_s=3600, replications=8, queues=queues, seed=0)
+    assert set(res.intervals["queue"]) == {"chat"}
+    assert res.targets_s == {"chat": 60.0}
+    # 12 agents x 3 sessions = 36 servers; a session lasts 600 s x (1 + 0.5 x 2) = 1200 s:
+    # 20 Erlangs of sessions on 36 servers (a day, so the empty start hardly shows)
+    assert res.summary().loc[0, "occupancy"] == pytest.approx(20 / 36, abs=0.03)
+    # without the settings: 10 Erlangs on 12 single-session agents
+    alone = simulate_plan(plan[plan["queue"] == "chat"], interval_s=3600, replications=8,
+                          seed=0)
+    assert alone.summary().loc[0, "occupancy"] == pytest.approx(10 / 12, abs=0.03)

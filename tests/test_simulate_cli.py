@@ -102,3 +102,57 @@ def test_over_dispersed_arrivals_and_lognormal_service_run(plan_file):
                  "--service", "lognormal", "--service-cv", 1.2)
     assert result.exit_code == 0, result.output
     assert "arrivals negbin" in result.output
+
+
+CENTRE_TOML = """
+[centre]
+interval_min = 30
+
+[data]
+volumes = "volumes.csv"
+
+[queues.voice]
+channel = "voice"
+answer_s = 15
+aht_s = 240
+patience_s = 120
+
+[queues.sales]
+channel = "chat"
+answer_s = 60
+concurrency = 2
+concurrency_aht_factor = 0.25
+
+[queues.mail]
+channel = "email"
+answer_s = 28800
+"""
+
+
+def test_config_sets_targets_patience_and_channels(plan_file, tmp_path):
+    plan = pd.read_csv(plan_file)
+    mail = plan[plan["queue"] == "sales"].assign(queue="mail")
+    both = tmp_path / "plan3.csv"
+    pd.concat([plan, mail]).to_csv(both, index=False)
+    config = tmp_path / "centre.toml"
+    config.write_text(CENTRE_TOML)
+    out = tmp_path / "sim.csv"
+    result = run(both, "-n", 10, "--config", config, "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    voice = next(line for line in lines if line.startswith("voice")).split()
+    sales = next(line for line in lines if line.startswith("sales")).split()
+    assert voice[2] == "15" and sales[2] == "60"  # each queue's own answer_s
+    assert "queue 'mail' is a deferred (email) queue: not simulated" in result.output
+    table = pd.read_csv(out)
+    assert set(table["queue"]) == {"voice", "sales"}
+    assert table.loc[table["queue"] == "voice", "abandonment"].gt(0).any()  # patience_s
+    assert table.loc[table["queue"] == "sales", "abandonment"].eq(0).all()
+
+
+def test_bad_config_is_exit_1(plan_file, tmp_path):
+    config = tmp_path / "centre.toml"
+    config.write_text("[centre]\ninterval_min = 7\n[data]\nvolumes = 'v.csv'\n")
+    result = run(plan_file, "--config", config)
+    assert result.exit_code == 1
+    assert "interval_min" in result.output

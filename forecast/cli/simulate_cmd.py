@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
+
+from ..exceptions import ForecastWarning
 
 __all__ = ["simulate_cmd"]
 
@@ -18,8 +21,9 @@ __all__ = ["simulate_cmd"]
 @click.argument("plan_file", metavar="PLAN.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--replications", "-n", default=100, show_default=True,
               type=click.IntRange(1, 1_000_000), help="Independent runs to average over.")
-@click.option("--target-s", default=20.0, show_default=True, type=click.FloatRange(min=0),
-              help="Answer-time target of the service level, seconds.")
+@click.option("--target-s", default=None, type=click.FloatRange(min=0),
+              help="Answer-time target of the service level, seconds. Default: each "
+              "queue's answer_s from --config, else 20.")
 @click.option("--patience", "patience_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Mean caller patience in seconds (exponential). "
               "Default: callers never hang up.")
@@ -37,6 +41,9 @@ __all__ = ["simulate_cmd"]
               help="Plan column with the productive agents per interval.")
 @click.option("--interval-min", type=click.IntRange(1, 1440), default=None,
               help="Interval length; default: inferred from the plan's ds spacing.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The plan's centre.toml: per-queue targets, patience, chat "
+              "concurrency and interval; deferred queues (email, social) are skipped.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the per-interval results to this CSV (atomically).")
 def simulate_cmd(
@@ -51,6 +58,7 @@ def simulate_cmd(
     service_cv: float | None,
     agents_column: str,
     interval_min: int | None,
+    config_file: Path | None,
     out: Path | None,
 ) -> None:
     """Simulate PLAN.csv call by call and compare the service level with the plan's promise.
@@ -64,6 +72,7 @@ def simulate_cmd(
     Example:
       wfm simulate out/plan.csv --replications 200 --patience 120 --out out/simulated.csv
     """
+    from ..config import load_config
     from ..simulate import read_plan, simulate_plan
 
     if arrivals == "negbin" and dispersion is None:
@@ -73,23 +82,36 @@ def simulate_cmd(
         raise click.BadParameter("--service lognormal needs --service-cv (e.g. 1.0)",
                                  param_hint="--service-cv")
     plan = read_plan(plan_file)
-    interval_s = interval_min * 60 if interval_min else _infer_interval_s(plan)
-    result = simulate_plan(
-        plan,
-        interval_s=interval_s,
-        target_s=target_s,
-        replications=replications,
-        arrivals=arrivals,
-        dispersion=dispersion,
-        service=service,
-        service_cv=service_cv,
-        patience=patience_s,
-        seed=seed,
-        agents_column=agents_column,
-    )
+    queues = None
+    interval_s = interval_min * 60 if interval_min else None
+    if config_file is not None:
+        config = load_config(config_file)
+        queues = {str(q): config.queue(str(q)) for q in plan["queue"].dropna().unique()}
+        interval_s = interval_s or config.interval_s
+    interval_s = interval_s or _infer_interval_s(plan)
+    with warnings.catch_warnings():  # what is skipped is printed below as notes
+        warnings.simplefilter("ignore", ForecastWarning)
+        result = simulate_plan(
+            plan,
+            interval_s=interval_s,
+            target_s=target_s,
+            replications=replications,
+            arrivals=arrivals,
+            dispersion=dispersion,
+            service=service,
+            service_cv=service_cv,
+            patience=patience_s,
+            seed=seed,
+            agents_column=agents_column,
+            queues=queues,
+        )
+    target = f"target {target_s:g} s" if target_s is not None else "target per queue"
+    if patience_s is not None:
+        patience = f"patience {patience_s:g} s (exponential)"
+    else:
+        patience = "patience from config" if queues else "patience none"
     click.echo(
-        f"{replications} replications, target {target_s:g} s, "
-        f"patience {'none' if patience_s is None else f'{patience_s:g} s (exponential)'}, "
+        f"{replications} replications, {target}, {patience}, "
         f"arrivals {arrivals}, service {service}, seed {seed}"
     )
     click.echo(format_summary(result.summary()))
@@ -102,13 +124,14 @@ def simulate_cmd(
 
 def format_summary(summary: pd.DataFrame) -> str:
     """A fixed-width table: promise beside simulated SL (with its CI), ASA, abandonment."""
-    header = ("queue", "intervals", "offered", "promised SL", "simulated SL [95% CI]",
-              "ASA s", "abandon", "occupancy")
+    header = ("queue", "intervals", "target s", "offered", "promised SL",
+              "simulated SL [95% CI]", "ASA s", "abandon", "occupancy")
     rows = [header]
     for r in summary.itertuples(index=False):
         rows.append((
             str(r.queue),
             f"{r.intervals:d}",
+            f"{r.target_s:g}",
             f"{r.offered:,.0f}",
             _pct(r.promised_service_level),
             f"{_pct(r.service_level)} [{_pct(r.service_level_lo)}, {_pct(r.service_level_hi)}]",

@@ -29,6 +29,8 @@ __all__ = ["simulate_plan", "SimulationResult", "METRICS"]
 METRICS = ("service_level", "service_level_answered", "asa_s", "abandonment", "occupancy")
 #: per-interval counts reported as means over replications
 COUNTS = ("offered", "answered", "abandoned", "waiting", "answered_within_target")
+#: answer-time target when neither the call nor a queue's settings give one
+DEFAULT_TARGET_S = 20.0
 #: customers simulated per kernel call (bounds memory: ~60 bytes per customer)
 _BATCH_CUSTOMERS = 2_000_000
 
@@ -51,14 +53,18 @@ class SimulationResult:
         replications where it is defined (e.g. ASA where some call was answered).
     replications
         Per queue and replication, the whole-horizon figures (pooled over intervals).
-    replications_count, target_s, confidence, seed
+    targets_s
+        The answer-time target used for each queue, seconds.
+    replications_count, confidence, seed
         The settings used.
+    notes
+        What was left out and why (calls outside the plan, queues not simulated).
     """
 
     intervals: pd.DataFrame
     replications: pd.DataFrame
     replications_count: int
-    target_s: float
+    targets_s: dict[str, float]
     confidence: float
     seed: int
     notes: list[str] = field(default_factory=list)
@@ -73,6 +79,7 @@ class SimulationResult:
             row: dict[str, object] = {
                 "queue": queue,
                 "intervals": len(iv),
+                "target_s": self.targets_s[queue],
                 "offered": reps["offered"].mean(),
                 "promised_service_level": _weighted(iv["promised_service_level"], iv["volume"]),
             }
@@ -88,7 +95,7 @@ def simulate_plan(
     plan: pd.DataFrame,
     *,
     interval_s: int,
-    target_s: float = 20.0,
+    target_s: float | None = None,
     replications: int = 100,
     arrivals: str | pd.DataFrame = "poisson",
     dispersion: float | None = None,
@@ -114,7 +121,8 @@ def simulate_plan(
     interval_s
         Interval length in seconds.
     target_s
-        Answer-time target of the service level.
+        Answer-time target of the service level, seconds; ``None``: each queue's
+        ``answer_s`` from ``queues`` where given, else 20 s.
     replications
         Independent runs; results are means with confidence intervals over them.
     arrivals
@@ -148,8 +156,9 @@ def simulate_plan(
         Level of the confidence intervals.
     queues
         Optional queue settings by name: chat queues are simulated with ``concurrency``
-        sessions per agent (handle time stretched by ``concurrency_aht_factor``); deferred
-        queues (email, social) are skipped with a warning.
+        sessions per agent (handle time stretched by ``concurrency_aht_factor``, as
+        :mod:`forecast.staffing` assumes); deferred queues (email, social), whose target
+        is a response time in open hours, are skipped with a warning and a note.
 
     Returns
     -------
@@ -159,7 +168,7 @@ def simulate_plan(
         raise ForecastError(f"replications must be >= 1; got {replications}")
     if not 0 < confidence < 1:
         raise ForecastError(f"confidence must lie in (0, 1); got {confidence}")
-    if not target_s >= 0:
+    if target_s is not None and not target_s >= 0:
         raise ForecastError(f"target_s must be >= 0; got {target_s}")
     calls = arrivals if isinstance(arrivals, pd.DataFrame) else None
     if calls is None and arrivals not in sampling.ARRIVAL_KINDS:
@@ -171,17 +180,20 @@ def simulate_plan(
         raise ForecastError("service='actual' needs arrivals given as a table of calls")
 
     notes: list[str] = []
+    targets: dict[str, float] = {}
     interval_frames, rep_frames = [], []
     for qplan in split_plan(plan, interval_s=interval_s, agents_column=agents_column,
                             volume_column=volume_column, queues=queues):
         config = queues.get(qplan.queue) if queues else None
         if config is not None and config.is_deferred:
-            warnings.warn(
-                f"queue '{qplan.queue}' is a deferred ({config.channel}) queue: not simulated",
-                ForecastWarning,
-                stacklevel=2,
-            )
+            message = (f"queue '{qplan.queue}' is a deferred ({config.channel}) queue: "
+                       "not simulated")
+            warnings.warn(message, ForecastWarning, stacklevel=2)
+            notes.append(message)
             continue
+        qtarget_s = float(target_s) if target_s is not None else (
+            config.answer_s if config is not None else DEFAULT_TARGET_S)
+        targets[qplan.queue] = qtarget_s
         qpatience = patience
         if qpatience is None and config is not None and config.patience_s is not None:
             qpatience = config.patience_s
@@ -189,7 +201,7 @@ def simulate_plan(
         per_rep, per_rep_totals = _simulate_queue_plan(
             qplan,
             interval_s=float(interval_s),
-            target_s=float(target_s),
+            target_s=qtarget_s,
             replications=replications,
             arrivals=arrivals if calls is None else "replay",
             calls=qcalls,
@@ -207,8 +219,7 @@ def simulate_plan(
     intervals = pd.concat(interval_frames, ignore_index=True)
     reps = pd.concat(rep_frames, ignore_index=True)
     reps = reps[["queue"] + [c for c in reps.columns if c != "queue"]]
-    return SimulationResult(intervals, reps, replications, float(target_s), confidence, seed,
-                            notes)
+    return SimulationResult(intervals, reps, replications, targets, confidence, seed, notes)
 
 
 # ----------------------------------------------------------------------------- internals
