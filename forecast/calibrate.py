@@ -1010,6 +1010,9 @@ def calibrate(
     )
 
 
+_RECORD_BASES = ("agents_on_shift", "agents_seen")
+
+
 def _basis_column(basis: str, staffing: pd.DataFrame | None) -> str:
     if staffing is not None:
         return "agents"
@@ -1047,11 +1050,13 @@ def calibration_check(
     agent is predicted from its own arrivals, mean handle time and agents (seen
     serving, or ``staffing``), with the calibrated patience:
 
-    * ``sl_erlang_c``: Erlang C with the agents as counted (no abandonment);
-    * ``sl_before`` / ``ab_before``: Erlang A with the agents as counted (factor 1)
-      and the measured patience;
-    * ``sl_after`` / ``ab_after``: Erlang A with ``availability x agents`` and the
-      calibrated patience.
+    * ``sl_erlang_c``: Erlang C with the agents as a planner would count them
+      (no abandonment): the distinct agents seen serving in the interval, or the
+      staffing table when the calibration used one;
+    * ``sl_before`` / ``ab_before``: Erlang A with those agents and the measured
+      (exponential MLE) patience;
+    * ``sl_after`` / ``ab_after``: Erlang A with ``availability x agents`` on the
+      calibration's basis (agents on shift by default) and the calibrated patience.
 
     ``learning`` is True for intervals inside the calibration's learning period, so
     the rest are held out.
@@ -1079,12 +1084,14 @@ def calibration_check(
             factor, fitted = q.availability.factor, q.availability.patience_s
         kw = {"target_s": calibration.target_s, "interval_s": calibration.interval_s,
               "agents": agents}
-        c = predict_intervals(own, patience_s=None, **kw)
-        before = predict_intervals(own, patience_s=measured, **kw)
+        naive = {**kw, "agents": "agents_seen" if agents in _RECORD_BASES else agents}
+        c = predict_intervals(own, patience_s=None, **naive)
+        before = predict_intervals(own, patience_s=measured, **naive)
         after = predict_intervals(own, patience_s=fitted, availability=factor, **kw)
         parts.append(pd.DataFrame({
             "queue": name, "ds": own["ds"].to_numpy(), "offered": own["offered"].to_numpy(),
-            "agents": own[agents].to_numpy(), "servers": after["servers"].to_numpy(),
+            "agents_seen": own["agents_seen"].to_numpy(), "agents": own[agents].to_numpy(),
+            "servers": after["servers"].to_numpy(),
             "sl_observed": own["service_level"].to_numpy(),
             "ab_observed": own["abandonment"].to_numpy(),
             "sl_erlang_c": c["service_level_pred"].to_numpy(),
@@ -1135,10 +1142,10 @@ def plot_calibration(check: pd.DataFrame, *, title: str = "Calibration"):
     ax_sl, ax_ab = fig.subplots(1, 2)
     held = ~check["learning"].to_numpy(dtype=bool)
     series = [
-        (ax_sl, "sl_erlang_c", "Erlang C, agents as counted", "tab:gray", "x"),
-        (ax_sl, "sl_before", "Erlang A, agents as counted", "tab:orange", "^"),
+        (ax_sl, "sl_erlang_c", "Erlang C, agents seen", "tab:gray", "x"),
+        (ax_sl, "sl_before", "Erlang A, agents seen", "tab:orange", "^"),
         (ax_sl, "sl_after", "Erlang A, calibrated", "tab:blue", "o"),
-        (ax_ab, "ab_before", "Erlang A, agents as counted", "tab:orange", "^"),
+        (ax_ab, "ab_before", "Erlang A, agents seen", "tab:orange", "^"),
         (ax_ab, "ab_after", "Erlang A, calibrated", "tab:blue", "o"),
     ]
     observed = {ax_sl: "sl_observed", ax_ab: "ab_observed"}
@@ -1146,10 +1153,11 @@ def plot_calibration(check: pd.DataFrame, *, title: str = "Calibration"):
         x, y = check[observed[ax]].to_numpy(), check[column].to_numpy()
         err = np.nanmean(np.abs(y - x))
         ax.scatter(x[~held], y[~held], s=10, alpha=0.45, color=colour, marker=marker,
-                   label=f"{label} (MAE {err:.3f})")
+                   label=f"{label} (MAE {err:.3f}, all intervals)")
         if held.any():
-            ax.scatter(x[held], y[held], s=16, alpha=0.8, facecolors="none",
-                       edgecolors=colour, marker=marker)
+            hollow = {"color": colour} if marker == "x" else {"facecolors": "none",
+                                                              "edgecolors": colour}
+            ax.scatter(x[held], y[held], s=16, alpha=0.8, marker=marker, **hollow)
     for ax, what in ((ax_sl, "service level"), (ax_ab, "abandonment")):
         ax.plot([0, 1], [0, 1], color="black", lw=0.8)
         ax.set_xlim(0, 1)

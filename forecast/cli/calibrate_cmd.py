@@ -117,8 +117,9 @@ def calibrate_cmd(calls, fmt, out_dir, interval_min, target_s, train_until, pool
         line = (f"  {name}: {q.calls:,} calls, AHT {h.mean_s:.0f} s (CV {h.cv:.2f}), "
                 f"patience {patience}")
         if a is not None:
-            line += (f", availability {a.factor:.3f} [{a.low:.3f}, {a.high:.3f}]"
-                     f" over {a.intervals} intervals")
+            line += (f", availability {a.factor:.3f} [{a.low:.3f}, {a.high:.3f}] of "
+                     f"{a.basis} with Erlang A patience {a.patience_s:.0f} s over "
+                     f"{a.intervals} intervals")
         click.echo(line)
     if scores is not None:
         for row in scores[scores["model"] != "Erlang C"].itertuples():
