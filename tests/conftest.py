@@ -40,3 +40,25 @@ def shared_data():
         return path
 
     return get
+
+
+def make_fast_config(folder: Path, *, model: str = "slot_mean", extra: str = "") -> Path:
+    """Copy the example centre into ``folder`` with a fixed fast model and a one-week horizon."""
+    import re
+    import shutil
+
+    example = FIXTURES / "example"
+    for name in ("volumes.csv.gz", "events.csv"):
+        shutil.copy(example / name, folder / name)
+    text = (example / "centre.toml").read_text()
+    text = re.sub(r'model = "auto"', f'model = "{model}"', text)
+    text = re.sub(r"horizon_days = \d+", "horizon_days = 7", text)
+    path = folder / "centre.toml"
+    path.write_text(text + extra)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fast_config():
+    """A function: ``fast_config(folder, model=..., extra=...)`` -> path of a quick example config."""
+    return make_fast_config

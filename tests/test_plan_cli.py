@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,27 +10,12 @@ from click.testing import CliRunner
 
 from forecast.cli import wfm
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example"
-
-
-def fast_config(tmp_path: Path, *, model: str = "slot_mean", extra: str = "") -> Path:
-    """The example centre with a fixed fast model and a one-week horizon."""
-    for name in ("volumes.csv.gz", "events.csv"):
-        shutil.copy(EXAMPLE / name, tmp_path / name)
-    text = (EXAMPLE / "centre.toml").read_text()
-    text = re.sub(r'model = "auto"', f'model = "{model}"', text)
-    text = re.sub(r"horizon_days = \d+", "horizon_days = 7", text)
-    path = tmp_path / "centre.toml"
-    path.write_text(text + extra)
-    return path
-
-
 def run(*args: str):
     return CliRunner().invoke(wfm, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
-def planned(tmp_path_factory):
+def planned(tmp_path_factory, fast_config):
     tmp = tmp_path_factory.mktemp("plan")
     config = fast_config(tmp)
     result = run("plan", config, "--out", tmp / "out")
@@ -79,7 +62,7 @@ def test_same_inputs_give_byte_identical_outputs(planned, tmp_path):
         assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
 
 
-def test_p80_plan_costs_more_than_the_mean_plan(tmp_path):
+def test_p80_plan_costs_more_than_the_mean_plan(tmp_path, fast_config):
     config = fast_config(tmp_path)
     assert run("plan", config, "--out", tmp_path / "p50", "--no-charts",
                "--queue", "voice").exit_code == 0
@@ -90,7 +73,7 @@ def test_p80_plan_costs_more_than_the_mean_plan(tmp_path):
     assert p80 > p50
 
 
-def test_bad_volume_row_is_one_line_error_and_no_output(tmp_path):
+def test_bad_volume_row_is_one_line_error_and_no_output(tmp_path, fast_config):
     config = fast_config(tmp_path)
     volumes = pd.read_csv(tmp_path / "volumes.csv.gz")
     volumes["volume"] = volumes["volume"].astype(object)
@@ -107,7 +90,7 @@ def test_bad_volume_row_is_one_line_error_and_no_output(tmp_path):
     assert not (tmp_path / "out" / "daily.csv").exists()
 
 
-def test_config_error_names_the_key(tmp_path):
+def test_config_error_names_the_key(tmp_path, fast_config):
     config = fast_config(tmp_path, extra='\n[queues.fax]\nchannel = "fax"\n')
     result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
@@ -131,7 +114,7 @@ def test_fit_then_plan_with_stored_models_gives_the_same_plan(planned, tmp_path)
     assert (tmp_path / "o" / "plan.csv").read_bytes() == (out / "plan.csv").read_bytes()
 
 
-def test_json_log_ends_with_a_summary_event(tmp_path):
+def test_json_log_ends_with_a_summary_event(tmp_path, fast_config):
     import json
 
     config = fast_config(tmp_path)

@@ -1,0 +1,70 @@
+"""Intraday re-plan: an outage morning asks for more agents from the next interval on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import wfm
+from forecast.config import load_config
+from forecast.plan import build_plan
+from forecast.replan import ReplanSettings, replan_day
+
+
+@pytest.fixture(scope="module")
+def setting(tmp_path_factory, fast_config):
+    tmp = tmp_path_factory.mktemp("replan")
+    config = load_config(fast_config(tmp))
+    plan = build_plan(config, queues=["voice"]).plan
+    day = plan["ds"].dt.normalize().iloc[0]
+    return tmp, config, plan, day
+
+
+def actuals_for(plan, day, until_hour, factor):
+    morning = plan[(plan["ds"] >= day) & (plan["ds"] < day + pd.Timedelta(hours=until_hour))]
+    return pd.DataFrame({"queue": morning["queue"], "ds": morning["ds"],
+                         "y": np.round(morning["volume"] * factor)})
+
+
+def test_actuals_on_forecast_change_nothing(setting):
+    _, config, plan, day = setting
+    table = replan_day(plan, actuals_for(plan, day, 11, 1.0), config)
+    ahead = table[table["status"] == "ahead"]
+    assert ahead["ratio"].iloc[0] == pytest.approx(1.0, abs=0.02)
+    assert ahead["change"].abs().max() <= 1
+
+
+def test_outage_level_actuals_pull_in_agents_from_the_next_interval(setting):
+    _, config, plan, day = setting
+    table = replan_day(plan, actuals_for(plan, day, 11, 1.8), config)
+    ahead = table[table["status"] == "ahead"]
+    assert ahead["ds"].iloc[0] == day + pd.Timedelta(hours=11)
+    assert ahead["ratio"].iloc[0] == pytest.approx(1.8, rel=0.05)
+    assert ahead["change"].iloc[0] > 0 and (ahead["change"] >= 0).all()
+    elapsed = table[table["status"] == "elapsed"]
+    assert (elapsed["change"] == 0).all()
+
+
+def test_a_decaying_surge_needs_fewer_extra_agents_late_in_the_day(setting):
+    _, config, plan, day = setting
+    held = replan_day(plan, actuals_for(plan, day, 11, 1.8), config)
+    fading = replan_day(plan, actuals_for(plan, day, 11, 1.8), config,
+                        settings=ReplanSettings(decay_hours=1.0))
+    assert fading["change"].iloc[-1] < held["change"].iloc[-1]
+
+
+def test_replan_cli_reports_whom_to_pull_in(setting):
+    tmp, config, plan, day = setting
+    plan_path = tmp / "plan.csv"
+    plan.to_csv(plan_path, index=False)
+    actuals = actuals_for(plan, day, 11, 2.0).rename(columns={"ds": "timestamp",
+                                                             "y": "volume"})
+    actuals.to_csv(tmp / "today.csv", index=False)
+    result = CliRunner().invoke(wfm, ["replan", str(config.source), "--actuals",
+                                      str(tmp / "today.csv"), "--plan", str(plan_path),
+                                      "--out", str(tmp / "replan.csv")])
+    assert result.exit_code == 0, result.output
+    assert "pull in up to" in result.output and "from 11:00" in result.output
+    assert (tmp / "replan.csv").is_file()
