@@ -855,8 +855,8 @@ def _regularise_one(
     if "abandoned" in optional:
         agg["abandoned"] = lambda s: s.sum(min_count=1)
     cols = ["queue", "ds", "y", *optional]
-    observed = _aggregate(frame[cols], agg) if (
-        len(frame) != frame["ds"].nunique() or "aht_s" in optional) else frame[cols]
+    finer = len(frame) != frame["ds"].nunique()  # several readings per interval
+    observed = _aggregate(frame[cols], agg) if finer else frame[cols]
     observed = observed.sort_values("ds").reset_index(drop=True)
 
     hours_inferred = hours is None
