@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-until", default="1999-02-22")
     parser.add_argument("--min-calls", type=int, default=20)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--folds", action="store_true",
+                        help="also hold out each week in turn (learning on the other three)")
     args = parser.parse_args(argv)
     if not CALLS.is_file():
         print(f"missing {CALLS}; set FORECAST_SHARED_DATA", file=sys.stderr)
@@ -129,7 +131,33 @@ def main(argv: list[str] | None = None) -> int:
         ab_obs=("ab_observed", "mean"), ab_after=("ab_after", "mean"))
     print("\nheld-out hours by hour of day (means):")
     print(by_hour.round(3).to_string())
+    if args.folds:
+        week_folds(records, interval_s, args.min_calls)
     return 0
+
+
+def week_folds(records: pd.DataFrame, interval_s: int, min_calls: int) -> None:
+    """Robustness: each of the four weeks held out in turn, learning on the other three
+    (the learning period is then not a single span: the held-out week's calls are
+    removed before calibrating)."""
+    print("\nleave-one-week-out (calibrated Erlang A vs uncalibrated, held-out week):")
+    print("| held-out week | hours | Erlang C SL MAE | Erlang A SL MAE | calibrated SL MAE | "
+          "Erlang A ab. MAE | calibrated ab. MAE | factor | patience s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    starts = pd.date_range("1999-02-01", periods=4, freq="7D")
+    for start in starts:
+        end = start + pd.Timedelta(days=7)
+        in_week = (records["arrival"] >= start) & (records["arrival"] < end)
+        cal = calibrate(records.loc[~in_week.to_numpy()], interval_s=interval_s, pool="all",
+                        min_calls=min_calls, bootstrap=0)
+        check = calibration_check(records.loc[in_week.to_numpy()], cal)
+        sc = check_scores(check.assign(learning=False)).set_index("model")
+        a = cal.queues["all"].availability
+        print(f"| {start:%d %b} | {int(sc['intervals'].iloc[0])} | "
+              f"{sc.loc['Erlang C', 'sl_mae']:.3f} | {sc.loc['Erlang A', 'sl_mae']:.3f} | "
+              f"{sc.loc['Erlang A calibrated', 'sl_mae']:.3f} | "
+              f"{sc.loc['Erlang A', 'ab_mae']:.3f} | {sc.loc['Erlang A calibrated', 'ab_mae']:.3f} | "
+              f"{a.factor:.3f} | {a.patience_s:.0f} |")
 
 
 if __name__ == "__main__":
