@@ -20,7 +20,6 @@ Run:  .venv/bin/python benchmarks/technion_erlang.py [--interval-min 60] [--min-
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -36,8 +35,9 @@ DATA = Path(os.environ.get("FORECAST_SHARED_DATA", ROOT.parent / "shared" / "dat
 CALLS = DATA / "technion_bank_calls_feb1999.tsv"
 
 
-def hourly_check(records: pd.DataFrame, *, interval_s: int, target_s: float,
-                 min_calls: int) -> pd.DataFrame:
+def hourly_check(
+    records: pd.DataFrame, *, interval_s: int, target_s: float, min_calls: int
+) -> pd.DataFrame:
     """Per interval: observed SL/abandonment beside uncalibrated Erlang C and A."""
     table = usable_intervals(
         interval_table(records, interval_s=interval_s, target_s=target_s, pool="all"),
@@ -77,8 +77,9 @@ def score_rows(table: pd.DataFrame) -> list[tuple[str, float, float, float, floa
     for label, sl, ab in models:
         sl_err = table[sl] - table["service_level"]
         ab_err = (table[ab] if ab else 0.0) - table["abandonment"]
-        rows.append((label, sl_err.abs().mean(), sl_err.mean(), np.abs(ab_err).mean(),
-                     np.mean(ab_err)))
+        rows.append(
+            (label, sl_err.abs().mean(), sl_err.mean(), np.abs(ab_err).mean(), np.mean(ab_err))
+        )
     return rows
 
 
@@ -93,16 +94,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     records = read_call_records(CALLS)
     for interval_min in sorted({args.interval_min, 30, 60}):
-        table = hourly_check(records, interval_s=interval_min * 60, target_s=args.target_s,
-                             min_calls=args.min_calls if interval_min == 60 else
-                             max(10, args.min_calls // 2))
-        print(f"\n### {interval_min}-minute intervals: {len(table)} intervals, "
-              f"{int(table['offered'].sum()):,} calls")
-        print(f"observed: SL mean {table['service_level'].mean():.3f}, abandonment mean "
-              f"{table['abandonment'].mean():.3f}; agents seen mean {table['agents_seen'].mean():.1f}, "
-              f"busy {table['agent_busy_s'].sum() / (table['agents_seen'].sum() * interval_min * 60):.3f} "
-              f"of their time; agents on shift mean {table['agents_on_shift'].mean():.1f}; "
-              f"interval patience median {table['patience_s'].median():.0f} s")
+        table = hourly_check(
+            records,
+            interval_s=interval_min * 60,
+            target_s=args.target_s,
+            min_calls=args.min_calls if interval_min == 60 else max(10, args.min_calls // 2),
+        )
+        print(
+            f"\n### {interval_min}-minute intervals: {len(table)} intervals, "
+            f"{int(table['offered'].sum()):,} calls"
+        )
+        busy = table["agent_busy_s"].sum() / (table["agents_seen"].sum() * interval_min * 60)
+        print(
+            f"observed: SL mean {table['service_level'].mean():.3f}, abandonment mean "
+            f"{table['abandonment'].mean():.3f}; agents seen mean "
+            f"{table['agents_seen'].mean():.1f}, busy {busy:.3f} "
+            f"of their time; agents on shift mean {table['agents_on_shift'].mean():.1f}; "
+            f"interval patience median {table['patience_s'].median():.0f} s"
+        )
         print("| model | SL MAE | SL bias | abandonment MAE | abandonment bias |")
         print("|---|---|---|---|---|")
         for label, mae, bias, ab_mae, ab_bias in score_rows(table):
@@ -110,11 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         # Where do the errors come from? By how busy the agents seen were.
         util = table["utilisation_seen"]
         bands = pd.cut(util, [0, 0.35, 0.5, 0.65, 1.0])
-        by = table.assign(band=bands).groupby("band", observed=True).agg(
-            intervals=("offered", "size"),
-            sl_obs=("service_level", "mean"), sl_c=("sl_erlang_c", "mean"),
-            sl_a=("sl_erlang_a", "mean"), ab_obs=("abandonment", "mean"),
-            ab_a=("ab_erlang_a", "mean"))
+        by = (
+            table.assign(band=bands)
+            .groupby("band", observed=True)
+            .agg(
+                intervals=("offered", "size"),
+                sl_obs=("service_level", "mean"),
+                sl_c=("sl_erlang_c", "mean"),
+                sl_a=("sl_erlang_a", "mean"),
+                ab_obs=("abandonment", "mean"),
+                ab_a=("ab_erlang_a", "mean"),
+            )
+        )
         print("\nby utilisation of the agents seen:")
         print(by.round(3).to_string())
     return 0

@@ -246,13 +246,19 @@ def estimate_patience(
     expo = np.exp(-points / mean) if math.isfinite(mean) else np.ones_like(points)
     informative = curve.at_risk >= 30
     if math.isfinite(mean) and informative.any():
-        gap = float(np.max(np.abs(curve.survival[informative]
-                                  - np.exp(-curve.time_s[informative] / mean))))
+        gap = float(
+            np.max(np.abs(curve.survival[informative] - np.exp(-curve.time_s[informative] / mean)))
+        )
     else:
         gap = math.nan
     return PatienceEstimate(
-        mean_s=float(mean), low_s=float(low), high_s=float(high), confidence=confidence,
-        abandoned=k, calls=int(w.size), total_wait_s=total,
+        mean_s=float(mean),
+        low_s=float(low),
+        high_s=float(high),
+        confidence=confidence,
+        abandoned=k,
+        calls=int(w.size),
+        total_wait_s=total,
         km_median_s=curve.median_s(),
         km_survival={f"{p:g}": float(s) for p, s in zip(points, km, strict=True)},
         exponential_survival={f"{p:g}": float(s) for p, s in zip(points, expo, strict=True)},
@@ -313,12 +319,15 @@ def estimate_handle_time(handle_s: np.ndarray, *, confidence: float = 0.95) -> H
     positive = h[h > 0]
     logs = np.log(positive)
     return HandleTimeEstimate(
-        mean_s=mean, low_s=mean - half, high_s=mean + half,
+        mean_s=mean,
+        low_s=mean - half,
+        high_s=mean + half,
         cv=sd / mean if mean > 0 else math.nan,
         median_s=float(np.median(h)),
         lognormal_mu=float(logs.mean()) if logs.size else math.nan,
         lognormal_sigma=float(logs.std(ddof=0)) if logs.size else math.nan,
-        calls=int(h.size), zero_share=float(1.0 - positive.size / h.size),
+        calls=int(h.size),
+        zero_share=float(1.0 - positive.size / h.size),
     )
 
 
@@ -391,12 +400,18 @@ def interval_table(
     handle = r["handle_s"].to_numpy(dtype=float)
     queue = r["queue"].astype(str).to_numpy()
 
-    calls = pd.DataFrame({
-        "queue": queue, "slot": slot, "offered": 1, "answered": answered.astype(np.int64),
-        "abandoned": (~answered).astype(np.int64),
-        "answered_in_target": (answered & (wait <= target_s)).astype(np.int64),
-        "handle_sum_s": np.where(answered, handle, 0.0), "wait_total_s": wait,
-    })
+    calls = pd.DataFrame(
+        {
+            "queue": queue,
+            "slot": slot,
+            "offered": 1,
+            "answered": answered.astype(np.int64),
+            "abandoned": (~answered).astype(np.int64),
+            "answered_in_target": (answered & (wait <= target_s)).astype(np.int64),
+            "handle_sum_s": np.where(answered, handle, 0.0),
+            "wait_total_s": wait,
+        }
+    )
     per = calls.groupby(["queue", "slot"], sort=True).sum()
 
     busy = _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s, shift_gap_s)
@@ -411,9 +426,22 @@ def interval_table(
         seen_s = out["agents_seen"].to_numpy(dtype=float) * interval_s
         out["utilisation_seen"] = np.where(seen_s > 0, out["agent_busy_s"] / seen_s, np.nan)
     out["ds"] = origin + pd.to_timedelta(out["slot"] * interval_s, unit="s")
-    columns = ["queue", "ds", "offered", "answered", "abandoned", "answered_in_target", "aht_s",
-               "wait_total_s", "agents_seen", "agents_on_shift", "agent_busy_s",
-               "service_level", "abandonment", "utilisation_seen"]
+    columns = [
+        "queue",
+        "ds",
+        "offered",
+        "answered",
+        "abandoned",
+        "answered_in_target",
+        "aht_s",
+        "wait_total_s",
+        "agents_seen",
+        "agents_on_shift",
+        "agent_busy_s",
+        "service_level",
+        "abandonment",
+        "utilisation_seen",
+    ]
     return out[columns]
 
 
@@ -425,8 +453,9 @@ def _split_by_interval(start: np.ndarray, end: np.ndarray, interval_s: int):
     rep = np.repeat(np.arange(start.size), spans)
     offset = np.arange(rep.size) - np.repeat(np.cumsum(spans) - spans, spans)
     slot = first[rep] + offset
-    overlap = (np.minimum(end[rep], (slot + 1) * interval_s)
-               - np.maximum(start[rep], slot * interval_s))
+    overlap = np.minimum(end[rep], (slot + 1) * interval_s) - np.maximum(
+        start[rep], slot * interval_s
+    )
     return rep, slot, np.maximum(overlap, 0.0)
 
 
@@ -439,11 +468,13 @@ def _agent_busy(r, arrive_s, wait, handle, answered, queue, interval_s, shift_ga
     who = agent.to_numpy()[has_agent]
     where = queue[has_agent]
     rep, slot, overlap = _split_by_interval(start, end, interval_s)
-    spells = pd.DataFrame({"queue": where[rep], "slot": slot, "agent": who[rep],
-                           "agent_busy_s": overlap})
+    spells = pd.DataFrame(
+        {"queue": where[rep], "slot": slot, "agent": who[rep], "agent_busy_s": overlap}
+    )
     grouped = spells.groupby(["queue", "slot"], sort=True)
-    out = pd.DataFrame({"agents_seen": grouped["agent"].nunique(),
-                        "agent_busy_s": grouped["agent_busy_s"].sum()})
+    out = pd.DataFrame(
+        {"agents_seen": grouped["agent"].nunique(), "agent_busy_s": grouped["agent_busy_s"].sum()}
+    )
 
     # presence spans: consecutive services of an agent (on this queue) joined across
     # idle gaps of at most shift_gap_s
@@ -480,11 +511,16 @@ def history_table(
         raise DataValidationError("no call records to summarise")
     ds = r["arrival"].dt.floor(f"{interval_s}s")
     answered = (r["outcome"] == "answered").to_numpy(dtype=bool)
-    calls = pd.DataFrame({
-        "queue": r["queue"].astype(str).to_numpy(), "ds": ds.to_numpy(), "y": 1.0,
-        "handle": np.where(answered, r["handle_s"].to_numpy(dtype=float), 0.0),
-        "answered": answered.astype(float), "abandoned": (~answered).astype(float),
-    })
+    calls = pd.DataFrame(
+        {
+            "queue": r["queue"].astype(str).to_numpy(),
+            "ds": ds.to_numpy(),
+            "y": 1.0,
+            "handle": np.where(answered, r["handle_s"].to_numpy(dtype=float), 0.0),
+            "answered": answered.astype(float),
+            "abandoned": (~answered).astype(float),
+        }
+    )
     per = calls.groupby(["queue", "ds"]).sum()
     open_slots = np.sort(calls["ds"].unique())
     queues = sorted(calls["queue"].unique())
@@ -498,17 +534,24 @@ def history_table(
 
 
 def _check_interval(interval_s: int) -> None:
-    if not (isinstance(interval_s, int | np.integer) and 0 < interval_s <= 86_400
-            and 86_400 % interval_s == 0):
-        raise ValueError(f"interval_s must be a whole number of seconds dividing a day, got "
-                         f"{interval_s!r}")
+    if not (
+        isinstance(interval_s, int | np.integer)
+        and 0 < interval_s <= 86_400
+        and 86_400 % interval_s == 0
+    ):
+        raise ValueError(
+            f"interval_s must be a whole number of seconds dividing a day, got {interval_s!r}"
+        )
 
 
 # --------------------------------------------------------------------------- model predictions
 
 
 def _metric_table(
-    rate_per_s: np.ndarray, aht_s: np.ndarray, patience_s: np.ndarray | None, target_s: float,
+    rate_per_s: np.ndarray,
+    aht_s: np.ndarray,
+    patience_s: np.ndarray | None,
+    target_s: float,
     max_servers: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Service level and abandonment of each interval for 0..max_servers servers.
@@ -528,8 +571,7 @@ def _metric_table(
         sl = np.where(kk > load, np.asarray(service_level(kk, load, aht, target_s), float), 0.0)
         ab = np.zeros_like(sl)
     else:
-        theta = np.repeat(np.broadcast_to(np.asarray(patience_s, float), rate_per_s.shape),
-                          k.size)
+        theta = np.repeat(np.broadcast_to(np.asarray(patience_s, float), rate_per_s.shape), k.size)
         result = erlang_a(kk, lam, aht, theta, target_s)
         sl = np.asarray(result.service_level, float)
         ab = np.asarray(result.p_abandon, float)
@@ -662,11 +704,16 @@ class AvailabilityEstimate:
     abandon_bias_after: float
 
 
-def usable_intervals(intervals: pd.DataFrame, *, min_calls: int = 20,
-                     agents: str = "agents_on_shift") -> pd.DataFrame:
+def usable_intervals(
+    intervals: pd.DataFrame, *, min_calls: int = 20, agents: str = "agents_on_shift"
+) -> pd.DataFrame:
     """The intervals a fit or check can use: enough calls, a handle time, agents."""
-    keep = ((intervals["offered"] >= min_calls) & (intervals[agents] > 0)
-            & intervals["aht_s"].gt(0) & intervals["service_level"].notna())
+    keep = (
+        (intervals["offered"] >= min_calls)
+        & (intervals[agents] > 0)
+        & intervals["aht_s"].gt(0)
+        & intervals["service_level"].notna()
+    )
     return intervals.loc[keep.to_numpy(dtype=bool)]
 
 
@@ -720,20 +767,22 @@ def fit_availability(
     sl_obs = use["service_level"].to_numpy(dtype=float)
     ab_obs = use["abandonment"].to_numpy(dtype=float)
     grid = np.asarray(grid, dtype=float)
-    patiences = patience_s * (np.asarray(patience_multipliers, float) if fit_patience
-                              else np.array([1.0]))
+    patiences = patience_s * (
+        np.asarray(patience_multipliers, float) if fit_patience else np.array([1.0])
+    )
 
     days, day_index = np.unique(use["ds"].dt.normalize().to_numpy(), return_inverse=True)
     max_servers = int(np.ceil(grid.max() * staff.max())) + 1
-    servers = grid[:, None] * staff[None, :]                      # (grid, intervals)
+    servers = grid[:, None] * staff[None, :]  # (grid, intervals)
     per_day = np.zeros((patiences.size, grid.size, days.size))
     tables = []
     for i, theta in enumerate(patiences):
-        sl_table, ab_table = _metric_table(rate, aht, np.full(n.size, theta), target_s,
-                                           max_servers)
+        sl_table, ab_table = _metric_table(rate, aht, np.full(n.size, theta), target_s, max_servers)
         tables.append((sl_table, ab_table))
-        loss = n * ((_interpolate(sl_table, servers) - sl_obs) ** 2
-                    + abandon_weight * (_interpolate(ab_table, servers) - ab_obs) ** 2)
+        loss = n * (
+            (_interpolate(sl_table, servers) - sl_obs) ** 2
+            + abandon_weight * (_interpolate(ab_table, servers) - ab_obs) ** 2
+        )
         np.add.at(per_day[i].T, day_index, loss.T)
     flat = per_day.reshape(-1, days.size)
     best = int(np.argmin(flat.sum(axis=1)))
@@ -761,10 +810,18 @@ def fit_availability(
     low, high = interval_of(grid[boot_g])
     p_low, p_high = interval_of(patiences[boot_p])
     return AvailabilityEstimate(
-        factor=float(grid[best_g]), low=low, high=high, confidence=confidence,
-        patience_s=float(patiences[best_p]), patience_low_s=p_low, patience_high_s=p_high,
+        factor=float(grid[best_g]),
+        low=low,
+        high=high,
+        confidence=confidence,
+        patience_s=float(patiences[best_p]),
+        patience_low_s=p_low,
+        patience_high_s=p_high,
         patience_fitted=bool(fit_patience),
-        basis=agents, intervals=int(len(use)), calls=int(n.sum()), days=int(days.size),
+        basis=agents,
+        intervals=int(len(use)),
+        calls=int(n.sum()),
+        days=int(days.size),
         at_bound=best_g in (0, grid.size - 1)
         or (fit_patience and best_p in (0, patiences.size - 1)),
         utilisation_seen=float(util),
@@ -867,20 +924,28 @@ class Calibration:
             for name, fit in raw.get("fit", {}).items():
                 avail = fit.get("availability")
                 queues[name] = QueueCalibration(
-                    queue=name, calls=int(fit["calls"]), answered=int(fit["answered"]),
+                    queue=name,
+                    calls=int(fit["calls"]),
+                    answered=int(fit["answered"]),
                     abandoned=int(fit["abandoned"]),
                     handle_time=HandleTimeEstimate(**fit["handle_time"]),
                     patience=PatienceEstimate(**fit["patience"]),
                     availability=AvailabilityEstimate(**avail) if avail else None,
                 )
-            return cls(queues=queues, interval_s=int(head["interval_s"]),
-                       target_s=float(head["target_s"]), min_calls=int(head["min_calls"]),
-                       train_start=str(head["train_start"]), train_end=str(head["train_end"]),
-                       pool=head.get("pool"), records=int(head.get("records", 0)),
-                       dropped=dict(head.get("dropped", {})),
-                       basis=str(head.get("basis", "agents_on_shift")),
-                       shift_gap_s=float(head.get("shift_gap_s", DEFAULT_SHIFT_GAP_S)),
-                       fit_patience=bool(head.get("fit_patience", True)))
+            return cls(
+                queues=queues,
+                interval_s=int(head["interval_s"]),
+                target_s=float(head["target_s"]),
+                min_calls=int(head["min_calls"]),
+                train_start=str(head["train_start"]),
+                train_end=str(head["train_end"]),
+                pool=head.get("pool"),
+                records=int(head.get("records", 0)),
+                dropped=dict(head.get("dropped", {})),
+                basis=str(head.get("basis", "agents_on_shift")),
+                shift_gap_s=float(head.get("shift_gap_s", DEFAULT_SHIFT_GAP_S)),
+                fit_patience=bool(head.get("fit_patience", True)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"not a calibration written by forecast ({exc!r})") from None
 
@@ -889,8 +954,13 @@ class Calibration:
 
 
 def _fit_dict(q: QueueCalibration) -> dict[str, Any]:
-    out: dict[str, Any] = {"calls": q.calls, "answered": q.answered, "abandoned": q.abandoned,
-                           "handle_time": asdict(q.handle_time), "patience": asdict(q.patience)}
+    out: dict[str, Any] = {
+        "calls": q.calls,
+        "answered": q.answered,
+        "abandoned": q.abandoned,
+        "handle_time": asdict(q.handle_time),
+        "patience": asdict(q.patience),
+    }
     if q.availability is not None:
         out["availability"] = asdict(q.availability)
     return out
@@ -973,8 +1043,9 @@ def calibrate(
     learn = _pooled(records.loc[in_train], pool)
     if learn.empty:
         raise DataValidationError(f"no call records in the learning period [{start}, {end})")
-    intervals = interval_table(learn, interval_s=interval_s, target_s=target_s,
-                               shift_gap_s=shift_gap_s)
+    intervals = interval_table(
+        learn, interval_s=interval_s, target_s=target_s, shift_gap_s=shift_gap_s
+    )
     agents = _basis_column(basis, staffing)
     if staffing is not None:
         intervals = _join_staffing(intervals, staffing)
@@ -982,31 +1053,52 @@ def calibrate(
     queues: dict[str, QueueCalibration] = {}
     for name, calls in learn.groupby(learn["queue"].astype(str), sort=True):
         answered = (calls["outcome"] == "answered").to_numpy(dtype=bool)
-        patience = estimate_patience(calls["wait_s"].to_numpy(float), ~answered,
-                                     confidence=confidence)
-        handle = estimate_handle_time(calls["handle_s"].to_numpy(float)[answered],
-                                      confidence=confidence)
+        patience = estimate_patience(
+            calls["wait_s"].to_numpy(float), ~answered, confidence=confidence
+        )
+        handle = estimate_handle_time(
+            calls["handle_s"].to_numpy(float)[answered], confidence=confidence
+        )
         own = intervals[intervals["queue"] == name]
         availability = None
-        if math.isfinite(patience.mean_s) and not usable_intervals(
-            own, min_calls=min_calls, agents=agents
-        ).empty:
+        if (
+            math.isfinite(patience.mean_s)
+            and not usable_intervals(own, min_calls=min_calls, agents=agents).empty
+        ):
             availability = fit_availability(
-                own, patience_s=patience.mean_s, fit_patience=fit_patience, target_s=target_s,
-                interval_s=interval_s, agents=agents, min_calls=min_calls, bootstrap=bootstrap,
-                confidence=confidence, seed=seed,
+                own,
+                patience_s=patience.mean_s,
+                fit_patience=fit_patience,
+                target_s=target_s,
+                interval_s=interval_s,
+                agents=agents,
+                min_calls=min_calls,
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
             )
         queues[str(name)] = QueueCalibration(
-            queue=str(name), calls=int(len(calls)), answered=int(answered.sum()),
-            abandoned=int((~answered).sum()), handle_time=handle, patience=patience,
+            queue=str(name),
+            calls=int(len(calls)),
+            answered=int(answered.sum()),
+            abandoned=int((~answered).sum()),
+            handle_time=handle,
+            patience=patience,
             availability=availability,
         )
     return Calibration(
-        queues=queues, interval_s=int(interval_s), target_s=float(target_s),
-        min_calls=int(min_calls), train_start=start.isoformat(), train_end=end.isoformat(),
-        pool=pool, records=int(len(learn)),
+        queues=queues,
+        interval_s=int(interval_s),
+        target_s=float(target_s),
+        min_calls=int(min_calls),
+        train_start=start.isoformat(),
+        train_end=end.isoformat(),
+        pool=pool,
+        records=int(len(learn)),
         dropped=dict(records.attrs.get("dropped", {})),
-        basis=agents, shift_gap_s=float(shift_gap_s), fit_patience=bool(fit_patience),
+        basis=agents,
+        shift_gap_s=float(shift_gap_s),
+        fit_patience=bool(fit_patience),
     )
 
 
@@ -1016,8 +1108,12 @@ _RECORD_BASES = ("agents_on_shift", "agents_seen")
 def _basis_column(basis: str, staffing: pd.DataFrame | None) -> str:
     if staffing is not None:
         return "agents"
-    columns = {"on_shift": "agents_on_shift", "seen": "agents_seen",
-               "agents_on_shift": "agents_on_shift", "agents_seen": "agents_seen"}
+    columns = {
+        "on_shift": "agents_on_shift",
+        "seen": "agents_seen",
+        "agents_on_shift": "agents_on_shift",
+        "agents_seen": "agents_seen",
+    }
     if basis not in columns:
         raise ValueError(f"basis must be 'on_shift' or 'seen', got {basis!r}")
     return columns[basis]
@@ -1062,9 +1158,13 @@ def calibration_check(
     the rest are held out.
     """
     pool = calibration.pool
-    intervals = interval_table(records, interval_s=calibration.interval_s,
-                               target_s=calibration.target_s, pool=pool,
-                               shift_gap_s=calibration.shift_gap_s)
+    intervals = interval_table(
+        records,
+        interval_s=calibration.interval_s,
+        target_s=calibration.target_s,
+        pool=pool,
+        shift_gap_s=calibration.shift_gap_s,
+    )
     agents = calibration.basis
     if staffing is not None:
         intervals = _join_staffing(intervals, staffing)
@@ -1074,32 +1174,43 @@ def calibration_check(
         )
     parts = []
     for name, q in calibration.queues.items():
-        own = usable_intervals(intervals[intervals["queue"] == name],
-                               min_calls=calibration.min_calls, agents=agents)
+        own = usable_intervals(
+            intervals[intervals["queue"] == name], min_calls=calibration.min_calls, agents=agents
+        )
         if own.empty:
             continue
         measured = q.patience.mean_s if math.isfinite(q.patience.mean_s) else None
         factor, fitted = 1.0, measured
         if q.availability is not None:
             factor, fitted = q.availability.factor, q.availability.patience_s
-        kw = {"target_s": calibration.target_s, "interval_s": calibration.interval_s,
-              "agents": agents}
+        kw = {
+            "target_s": calibration.target_s,
+            "interval_s": calibration.interval_s,
+            "agents": agents,
+        }
         naive = {**kw, "agents": "agents_seen" if agents in _RECORD_BASES else agents}
         c = predict_intervals(own, patience_s=None, **naive)
         before = predict_intervals(own, patience_s=measured, **naive)
         after = predict_intervals(own, patience_s=fitted, availability=factor, **kw)
-        parts.append(pd.DataFrame({
-            "queue": name, "ds": own["ds"].to_numpy(), "offered": own["offered"].to_numpy(),
-            "agents_seen": own["agents_seen"].to_numpy(), "agents": own[agents].to_numpy(),
-            "servers": after["servers"].to_numpy(),
-            "sl_observed": own["service_level"].to_numpy(),
-            "ab_observed": own["abandonment"].to_numpy(),
-            "sl_erlang_c": c["service_level_pred"].to_numpy(),
-            "sl_before": before["service_level_pred"].to_numpy(),
-            "ab_before": before["abandonment_pred"].to_numpy(),
-            "sl_after": after["service_level_pred"].to_numpy(),
-            "ab_after": after["abandonment_pred"].to_numpy(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "queue": name,
+                    "ds": own["ds"].to_numpy(),
+                    "offered": own["offered"].to_numpy(),
+                    "agents_seen": own["agents_seen"].to_numpy(),
+                    "agents": own[agents].to_numpy(),
+                    "servers": after["servers"].to_numpy(),
+                    "sl_observed": own["service_level"].to_numpy(),
+                    "ab_observed": own["abandonment"].to_numpy(),
+                    "sl_erlang_c": c["service_level_pred"].to_numpy(),
+                    "sl_before": before["service_level_pred"].to_numpy(),
+                    "ab_before": before["abandonment_pred"].to_numpy(),
+                    "sl_after": after["service_level_pred"].to_numpy(),
+                    "ab_after": after["abandonment_pred"].to_numpy(),
+                }
+            )
+        )
     if not parts:
         raise DataValidationError(
             f"no interval with at least {calibration.min_calls} calls of a calibrated queue"
@@ -1114,18 +1225,29 @@ def calibration_check(
 def check_scores(check: pd.DataFrame) -> pd.DataFrame:
     """Mean absolute error and bias (predicted - observed) of each model, per queue and
     split (``learning`` / ``held_out``), from :func:`calibration_check`."""
-    models = [("Erlang C", "sl_erlang_c", None), ("Erlang A", "sl_before", "ab_before"),
-              ("Erlang A calibrated", "sl_after", "ab_after")]
+    models = [
+        ("Erlang C", "sl_erlang_c", None),
+        ("Erlang A", "sl_before", "ab_before"),
+        ("Erlang A calibrated", "sl_after", "ab_after"),
+    ]
     rows = []
     split = np.where(check["learning"], "learning", "held_out")
     for (queue, part), g in check.groupby([check["queue"], split], sort=True):
         for label, sl, ab in models:
             sl_err = g[sl] - g["sl_observed"]
             ab_err = (g[ab] if ab else 0.0) - g["ab_observed"]
-            rows.append({"queue": queue, "split": part, "model": label, "intervals": len(g),
-                         "sl_mae": float(sl_err.abs().mean()), "sl_bias": float(sl_err.mean()),
-                         "ab_mae": float(np.abs(ab_err).mean()),
-                         "ab_bias": float(np.mean(ab_err))})
+            rows.append(
+                {
+                    "queue": queue,
+                    "split": part,
+                    "model": label,
+                    "intervals": len(g),
+                    "sl_mae": float(sl_err.abs().mean()),
+                    "sl_bias": float(sl_err.mean()),
+                    "ab_mae": float(np.abs(ab_err).mean()),
+                    "ab_bias": float(np.mean(ab_err)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -1152,11 +1274,19 @@ def plot_calibration(check: pd.DataFrame, *, title: str = "Calibration"):
     for ax, column, label, colour, marker in series:
         x, y = check[observed[ax]].to_numpy(), check[column].to_numpy()
         err = np.nanmean(np.abs(y - x))
-        ax.scatter(x[~held], y[~held], s=10, alpha=0.45, color=colour, marker=marker,
-                   label=f"{label} (MAE {err:.3f}, all intervals)")
+        ax.scatter(
+            x[~held],
+            y[~held],
+            s=10,
+            alpha=0.45,
+            color=colour,
+            marker=marker,
+            label=f"{label} (MAE {err:.3f}, all intervals)",
+        )
         if held.any():
-            hollow = {"color": colour} if marker == "x" else {"facecolors": "none",
-                                                              "edgecolors": colour}
+            hollow = (
+                {"color": colour} if marker == "x" else {"facecolors": "none", "edgecolors": colour}
+            )
             ax.scatter(x[held], y[held], s=16, alpha=0.8, marker=marker, **hollow)
     for ax, what in ((ax_sl, "service level"), (ax_ab, "abandonment")):
         ax.plot([0, 1], [0, 1], color="black", lw=0.8)
@@ -1204,8 +1334,10 @@ def apply_calibration(
     mapping = dict(queues) if queues is not None else {q: q for q in calibration.queues}
     unknown = [q for q in mapping if q not in calibration.queues]
     if unknown:
-        raise ConfigError(f"queue '{unknown[0]}' is not in the calibration "
-                          f"(calibrated: {', '.join(calibration.queues)})")
+        raise ConfigError(
+            f"queue '{unknown[0]}' is not in the calibration "
+            f"(calibrated: {', '.join(calibration.queues)})"
+        )
     defaults = config.defaults
     sections = dict(config.queues)
     for source, target in mapping.items():

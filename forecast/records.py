@@ -81,9 +81,23 @@ RECORD_FORMATS = ("technion", "generic")
 OUTCOMES = ("answered", "abandoned")
 
 _TECHNION_COLUMNS = (
-    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
-    "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
-    "ser_exit", "ser_time", "server",
+    "vru+line",
+    "call_id",
+    "customer_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
 )
 _TECHNION_OUTCOMES = ("AGENT", "HANG", "PHANTOM")
 _CLOCK = r"^\s*(\d{1,2}):([0-5]\d):([0-5]\d)\s*$"
@@ -153,7 +167,9 @@ def _read_raw(path: Path, sep: str) -> pd.DataFrame:
         reason = " ".join(str(exc).split())
         raise DataValidationError(f"cannot be parsed as a table ({reason})", file=path) from None
     except pd.errors.EmptyDataError:
-        raise DataValidationError("the file is empty; expected a header and rows", file=path) from None
+        raise DataValidationError(
+            "the file is empty; expected a header and rows", file=path
+        ) from None
     raw.columns = [c.strip().lstrip("\ufeff") for c in raw.columns]
     return raw
 
@@ -179,7 +195,9 @@ def _clock_seconds(raw: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     return (p[0] * 3600 + p[1] * 60 + p[2]).to_numpy(dtype=np.int64)
 
 
-def _whole_seconds(raw: pd.DataFrame, column: str, path: Path, *, signed: bool = False) -> np.ndarray:
+def _whole_seconds(
+    raw: pd.DataFrame, column: str, path: Path, *, signed: bool = False
+) -> np.ndarray:
     text = raw[column].str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(values) & (np.floor(values) == values)
@@ -205,8 +223,9 @@ def _read_technion(path: Path, *, keep_vru_hangups: bool) -> pd.DataFrame:
     outcome_raw = raw["outcome"].str.strip().str.upper()
     i = _first_bad(~outcome_raw.isin(_TECHNION_OUTCOMES).to_numpy())
     if i is not None:
-        raise _fail(path, i, "outcome",
-                    f"got '{raw['outcome'].iloc[i]}'; expected AGENT, HANG or PHANTOM")
+        raise _fail(
+            path, i, "outcome", f"got '{raw['outcome'].iloc[i]}'; expected AGENT, HANG or PHANTOM"
+        )
 
     queue = raw["type"].str.strip()
     i = _first_bad((queue == "").to_numpy())
@@ -302,15 +321,18 @@ def _read_generic(path: Path, columns: Mapping[str, str]) -> pd.DataFrame:
     outcome = raw["outcome"].str.strip().str.lower()
     i = _first_bad(~outcome.isin(OUTCOMES).to_numpy())
     if i is not None:
-        raise _fail(path, i, "outcome",
-                    f"got '{raw['outcome'].iloc[i]}'; expected answered or abandoned")
+        raise _fail(
+            path, i, "outcome", f"got '{raw['outcome'].iloc[i]}'; expected answered or abandoned"
+        )
     answered = (outcome == "answered").to_numpy()
 
     wait_s = _seconds(raw, "wait_s", path, allow_empty=np.zeros(len(raw), bool))
     handle_s = _seconds(raw, "handle_s", path, allow_empty=~answered)
     handle_s = np.where(answered, handle_s, np.nan)
 
-    queue = raw["queue"].str.strip() if "queue" in raw.columns else pd.Series("all", index=raw.index)
+    queue = (
+        raw["queue"].str.strip() if "queue" in raw.columns else pd.Series("all", index=raw.index)
+    )
     if "queue" in raw.columns:
         i = _first_bad((queue == "").to_numpy())
         if i is not None:

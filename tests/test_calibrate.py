@@ -42,15 +42,17 @@ def simulated_waits(rng, n, patience_mean_s, answer_scale_s):
 def records_from(calls: pd.DataFrame, day: str = "2024-03-04") -> pd.DataFrame:
     """Records table from a list of (queue, minute offset, wait, outcome, handle, agent)."""
     origin = pd.Timestamp(day)
-    return pd.DataFrame({
-        "queue": calls["queue"].astype("string"),
-        "arrival": origin + pd.to_timedelta(calls["at_s"], unit="s"),
-        "wait_s": calls["wait_s"].astype(float),
-        "outcome": calls["outcome"].astype("string"),
-        "handle_s": calls["handle_s"].astype(float),
-        "agent": calls["agent"].astype("string"),
-        "queued": calls["wait_s"] > 0,
-    })
+    return pd.DataFrame(
+        {
+            "queue": calls["queue"].astype("string"),
+            "arrival": origin + pd.to_timedelta(calls["at_s"], unit="s"),
+            "wait_s": calls["wait_s"].astype(float),
+            "outcome": calls["outcome"].astype("string"),
+            "handle_s": calls["handle_s"].astype(float),
+            "agent": calls["agent"].astype("string"),
+            "queued": calls["wait_s"] > 0,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -183,7 +185,9 @@ def test_pooling_counts_an_agent_serving_two_queues_once(small_records):
     per_queue = interval_table(small_records).set_index(["queue", "ds"])
     pooled = interval_table(small_records, pool="all").set_index(["queue", "ds"])
     nine = pd.Timestamp("2024-03-04 09:00")
-    assert per_queue.loc[("A", nine), "agents_seen"] + per_queue.loc[("B", nine), "agents_seen"] == 3
+    assert (
+        per_queue.loc[("A", nine), "agents_seen"] + per_queue.loc[("B", nine), "agents_seen"] == 3
+    )
     assert pooled.loc[("all", nine), "agents_seen"] == 2
     assert pooled.loc[("all", nine), "offered"] == 5
 
@@ -234,14 +238,20 @@ def formula_intervals(rng, factor, patience_s, hours=240, target_s=20.0):
     offered = rng.poisson(load / aht * 3600)
     truth = erlang_a(servers, offered / 3600, aht, np.full(hours, patience_s), target_s)
     within = rng.binomial(offered, np.clip(truth.service_level, 0, 1))
-    abandoned = rng.binomial(offered - within,
-                             np.clip(truth.p_abandon / np.maximum(1 - truth.service_level, 1e-9),
-                                     0, 1))
-    return pd.DataFrame({
-        "queue": "q", "ds": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(hours), "h"),
-        "offered": offered, "aht_s": aht, "agents_seen": seen,
-        "service_level": within / offered, "abandonment": abandoned / offered,
-    })
+    abandoned = rng.binomial(
+        offered - within, np.clip(truth.p_abandon / np.maximum(1 - truth.service_level, 1e-9), 0, 1)
+    )
+    return pd.DataFrame(
+        {
+            "queue": "q",
+            "ds": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(hours), "h"),
+            "offered": offered,
+            "aht_s": aht,
+            "agents_seen": seen,
+            "service_level": within / offered,
+            "abandonment": abandoned / offered,
+        }
+    )
 
 
 def test_availability_factor_is_recovered_from_formula_generated_hours():
@@ -266,8 +276,9 @@ def test_joint_fit_recovers_factor_and_patience_when_both_are_unknown():
     rng = np.random.default_rng(8)
     table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=360)
     # start from a patience estimate 40% too low: the joint fit corrects it
-    est = fit_availability(table, patience_s=120.0, fit_patience=True, agents="agents_seen",
-                           bootstrap=30)
+    est = fit_availability(
+        table, patience_s=120.0, fit_patience=True, agents="agents_seen", bootstrap=30
+    )
     assert est.patience_fitted
     assert est.factor == pytest.approx(0.6, abs=0.04)
     assert est.patience_s == pytest.approx(200.0, rel=0.2)
@@ -275,16 +286,25 @@ def test_joint_fit_recovers_factor_and_patience_when_both_are_unknown():
 
 
 def test_fit_needs_intervals_with_enough_calls():
-    table = pd.DataFrame({"queue": "q", "ds": [pd.Timestamp("2024-01-01")], "offered": [3],
-                          "aht_s": [200.0], "agents_seen": [2], "service_level": [1.0],
-                          "abandonment": [0.0]})
+    table = pd.DataFrame(
+        {
+            "queue": "q",
+            "ds": [pd.Timestamp("2024-01-01")],
+            "offered": [3],
+            "aht_s": [200.0],
+            "agents_seen": [2],
+            "service_level": [1.0],
+            "abandonment": [0.0],
+        }
+    )
     with pytest.raises(DataValidationError, match="at least 20 calls"):
         fit_availability(table, patience_s=100.0, agents="agents_seen")
 
 
 def test_predictions_follow_the_models():
-    table = pd.DataFrame({"offered": [360, 360, 0], "aht_s": [300.0, 300.0, 300.0],
-                          "agents_seen": [40, 40, 5]})  # 30 Erlangs
+    table = pd.DataFrame(
+        {"offered": [360, 360, 0], "aht_s": [300.0, 300.0, 300.0], "agents_seen": [40, 40, 5]}
+    )  # 30 Erlangs
     c = predict_intervals(table, patience_s=None, target_s=20)
     a = predict_intervals(table, patience_s=120.0, target_s=20)
     half = predict_intervals(table, patience_s=120.0, availability=0.8, target_s=20)
@@ -301,7 +321,9 @@ def test_fractional_servers_lie_between_their_whole_neighbours():
     low = predict_intervals(table.iloc[:1], patience_s=100.0, availability=0.95)  # 19
     mid = predict_intervals(table.iloc[:1], patience_s=100.0, availability=0.975)  # 19.5
     high = predict_intervals(table.iloc[:1], patience_s=100.0, availability=1.0)  # 20
-    assert low["service_level_pred"][0] < mid["service_level_pred"][0] < high["service_level_pred"][0]
+    assert (
+        low["service_level_pred"][0] < mid["service_level_pred"][0] < high["service_level_pred"][0]
+    )
 
 
 # --------------------------------------------------------------------------- simulated centre
@@ -329,19 +351,26 @@ def simulated_centre() -> tuple[pd.DataFrame, pd.DataFrame]:
     # place interval j at day j // 10, hour 8 + j % 10
     day = calls["interval"] // hours_per_day
     offset_s = calls["arrival_s"] - calls["interval"] * interval_s
-    at = (pd.Timestamp("2024-02-05") + pd.to_timedelta(day, "D")
-          + pd.to_timedelta(8 + calls["interval"] % hours_per_day, "h")
-          + pd.to_timedelta(offset_s, "s"))
+    at = (
+        pd.Timestamp("2024-02-05")
+        + pd.to_timedelta(day, "D")
+        + pd.to_timedelta(8 + calls["interval"] % hours_per_day, "h")
+        + pd.to_timedelta(offset_s, "s")
+    )
     answered = calls["outcome"] == "answered"
-    records = pd.DataFrame({
-        "queue": pd.array(["care"] * len(calls), dtype="string"),
-        "arrival": at.to_numpy(), "wait_s": calls["wait_s"].to_numpy(),
-        "outcome": pd.array(calls["outcome"], dtype="string"),
-        "handle_s": np.where(answered, calls["service_s"], np.nan),
-        "agent": pd.array(np.where(answered, "a" + calls["agent"].astype(str), None),
-                          dtype="string"),
-        "queued": calls["wait_s"].to_numpy() > 0,
-    }).sort_values("arrival", ignore_index=True)
+    records = pd.DataFrame(
+        {
+            "queue": pd.array(["care"] * len(calls), dtype="string"),
+            "arrival": at.to_numpy(),
+            "wait_s": calls["wait_s"].to_numpy(),
+            "outcome": pd.array(calls["outcome"], dtype="string"),
+            "handle_s": np.where(answered, calls["service_s"], np.nan),
+            "agent": pd.array(
+                np.where(answered, "a" + calls["agent"].astype(str), None), dtype="string"
+            ),
+            "queued": calls["wait_s"].to_numpy() > 0,
+        }
+    ).sort_values("arrival", ignore_index=True)
     slots = pd.Series(records["arrival"].dt.floor("h").unique())
     roster = pd.DataFrame({"queue": "care", "ds": slots, "agents": 12})
     return records, roster
@@ -404,7 +433,9 @@ def test_params_toml_round_trips_and_pastes_into_a_plan_config(roster_calibratio
     raw = tomllib.loads(text)
     config = config_from_dict({"data": {"volumes": "v.csv"}, "queues": raw["queues"]})
     assert config.queues["care"].patience_s == cal.queues["care"].config_values()["patience_s"]
-    assert config.queues["care"].availability == pytest.approx(cal.queues["care"].availability.factor, abs=1e-4)
+    assert config.queues["care"].availability == pytest.approx(
+        cal.queues["care"].availability.factor, abs=1e-4
+    )
 
 
 def test_json_round_trip(roster_calibration, tmp_path):
@@ -416,8 +447,9 @@ def test_json_round_trip(roster_calibration, tmp_path):
 
 def test_apply_calibration_sets_queue_values_and_leaves_the_input_alone(roster_calibration):
     cal = roster_calibration
-    config = config_from_dict({"data": {"volumes": "v.csv"},
-                               "queues": {"care": {"channel": "voice", "aht_s": 100}}})
+    config = config_from_dict(
+        {"data": {"volumes": "v.csv"}, "queues": {"care": {"channel": "voice", "aht_s": 100}}}
+    )
     merged = apply_calibration(config, cal)
     values = cal.queues["care"].config_values()
     assert merged.queues["care"].aht_s == values["aht_s"]
@@ -434,10 +466,22 @@ def test_availability_above_one_is_capped_with_a_warning(roster_calibration):
     cal = roster_calibration
     q = cal.queues["care"]
     inflated = Calibration(
-        queues={"care": type(q)(**{**q.__dict__, "availability": type(q.availability)(
-            **{**q.availability.__dict__, "factor": 1.2})})},
-        interval_s=cal.interval_s, target_s=cal.target_s, min_calls=cal.min_calls,
-        train_start=cal.train_start, train_end=cal.train_end)
+        queues={
+            "care": type(q)(
+                **{
+                    **q.__dict__,
+                    "availability": type(q.availability)(
+                        **{**q.availability.__dict__, "factor": 1.2}
+                    ),
+                }
+            )
+        },
+        interval_s=cal.interval_s,
+        target_s=cal.target_s,
+        min_calls=cal.min_calls,
+        train_start=cal.train_start,
+        train_end=cal.train_end,
+    )
     config = config_from_dict({"data": {"volumes": "v.csv"}})
     with pytest.warns(ForecastWarning, match="capped at 1"):
         merged = apply_calibration(config, inflated)

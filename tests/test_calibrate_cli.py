@@ -31,10 +31,19 @@ def generic_calls(tmp_path_factory) -> Path:
                 if patience < answer_after:
                     rows.append((at, "support", round(patience, 1), "abandoned", "", ""))
                 else:
-                    rows.append((at, "support", round(answer_after, 1), "answered",
-                                 round(rng.exponential(240.0), 1), f"agent{rng.integers(6)}"))
-    frame = pd.DataFrame(rows, columns=["start_time", "queue", "wait_s", "outcome", "handle_s",
-                                        "agent"]).sort_values("start_time")
+                    rows.append(
+                        (
+                            at,
+                            "support",
+                            round(answer_after, 1),
+                            "answered",
+                            round(rng.exponential(240.0), 1),
+                            f"agent{rng.integers(6)}",
+                        )
+                    )
+    frame = pd.DataFrame(
+        rows, columns=["start_time", "queue", "wait_s", "outcome", "handle_s", "agent"]
+    ).sort_values("start_time")
     path = tmp_path_factory.mktemp("calls") / "calls.csv"
     frame.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return path
@@ -42,10 +51,23 @@ def generic_calls(tmp_path_factory) -> Path:
 
 def test_calibrate_writes_params_history_and_chart(generic_calls, tmp_path):
     out = tmp_path / "cal"
-    result = CliRunner().invoke(wfm, [
-        "calibrate", str(generic_calls), "--format", "generic", "--column", "start_time=arrival",
-        "--out", str(out), "--train-until", "2024-03-08", "--min-calls", "10",
-    ])
+    result = CliRunner().invoke(
+        wfm,
+        [
+            "calibrate",
+            str(generic_calls),
+            "--format",
+            "generic",
+            "--column",
+            "start_time=arrival",
+            "--out",
+            str(out),
+            "--train-until",
+            "2024-03-08",
+            "--min-calls",
+            "10",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"params.toml", "history.csv", "calibration.png"}
     params = tomllib.loads((out / "params.toml").read_text())
@@ -56,7 +78,9 @@ def test_calibrate_writes_params_history_and_chart(generic_calls, tmp_path):
     fit = params["fit"]["support"]
     assert fit["patience"]["low_s"] < fit["patience"]["mean_s"] < fit["patience"]["high_s"]
     assert fit["handle_time"]["cv"] > 0.8
-    assert fit["availability"]["low"] <= fit["availability"]["factor"] <= fit["availability"]["high"]
+    assert (
+        fit["availability"]["low"] <= fit["availability"]["factor"] <= fit["availability"]["high"]
+    )
     # the queue section pastes into a plan config as it is
     config = config_from_dict({"data": {"volumes": "v.csv"}, "queues": params["queues"]})
     assert config.queues["support"].aht_s == support["aht_s"]
@@ -69,10 +93,18 @@ def test_calibrate_writes_params_history_and_chart(generic_calls, tmp_path):
 
 
 def test_calibrate_technion_sample_without_chart(tmp_path):
-    result = CliRunner().invoke(wfm, [
-        "calibrate", str(DATA / "records_technion.tsv"), "--out", str(tmp_path), "--no-chart",
-        "--pool", "all",
-    ])
+    result = CliRunner().invoke(
+        wfm,
+        [
+            "calibrate",
+            str(DATA / "records_technion.tsv"),
+            "--out",
+            str(tmp_path),
+            "--no-chart",
+            "--pool",
+            "all",
+        ],
+    )
     assert result.exit_code == 0, result.output
     params = tomllib.loads((tmp_path / "params.toml").read_text())
     assert params["calibration"]["pool"] == "all"
@@ -84,8 +116,9 @@ def test_calibrate_technion_sample_without_chart(tmp_path):
 
 
 def test_bad_row_is_a_one_line_error_with_exit_code_1(tmp_path):
-    result = CliRunner().invoke(wfm, [
-        "calibrate", str(DATA / "records_technion_bad.tsv"), "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        wfm, ["calibrate", str(DATA / "records_technion_bad.tsv"), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 1
     assert "row 3" in result.output and "column 'vru_entry'" in result.output
     assert not any(tmp_path.iterdir())
@@ -94,11 +127,13 @@ def test_bad_row_is_a_one_line_error_with_exit_code_1(tmp_path):
 def test_usage_errors_exit_with_code_2(tmp_path):
     runner = CliRunner()
     calls = str(DATA / "records_technion.tsv")
-    bad_interval = runner.invoke(wfm, ["calibrate", calls, "--out", str(tmp_path),
-                                       "--interval-min", "7"])
+    bad_interval = runner.invoke(
+        wfm, ["calibrate", calls, "--out", str(tmp_path), "--interval-min", "7"]
+    )
     assert bad_interval.exit_code == 2 and "divide a day" in bad_interval.output
-    mapping = runner.invoke(wfm, ["calibrate", calls, "--out", str(tmp_path),
-                                  "--column", "x=arrival"])
+    mapping = runner.invoke(
+        wfm, ["calibrate", calls, "--out", str(tmp_path), "--column", "x=arrival"]
+    )
     assert mapping.exit_code == 2 and "generic" in mapping.output
     no_out = runner.invoke(wfm, ["calibrate", calls])
     assert no_out.exit_code == 2

@@ -50,7 +50,11 @@ def test_hang_after_queueing_is_an_abandonment_with_its_queue_wait(technion):
 def test_queued_answered_call_keeps_wait_and_handle(technion):
     call = technion.loc["3"]
     assert (call["outcome"], call["wait_s"], call["handle_s"], call["agent"]) == (
-        "answered", 29, 120, "TOVA")
+        "answered",
+        29,
+        120,
+        "TOVA",
+    )
     assert call["arrival"] == pd.Timestamp("1999-02-01 14:18:41")
 
 
@@ -127,8 +131,10 @@ def test_generic_without_mapping_reports_the_missing_column():
 
 def test_generic_answered_call_needs_a_handle_time(tmp_path):
     path = tmp_path / "calls.csv"
-    path.write_text("arrival,wait_s,outcome,handle_s\n2024-01-01 08:00,0,answered,90\n"
-                    "2024-01-01 08:01,3,answered,\n")
+    path.write_text(
+        "arrival,wait_s,outcome,handle_s\n2024-01-01 08:00,0,answered,90\n"
+        "2024-01-01 08:01,3,answered,\n"
+    )
     with pytest.raises(DataValidationError, match=r"row 3, column 'handle_s'.*seconds >= 0"):
         read_call_records(path, format="generic")
 
@@ -141,8 +147,15 @@ def test_generic_negative_wait_is_rejected(tmp_path):
 
 
 def test_validate_call_records_rejects_bad_outcome():
-    table = pd.DataFrame({"queue": ["q"], "arrival": pd.to_datetime(["2024-01-01"]),
-                          "wait_s": [1.0], "outcome": ["lost"], "handle_s": [np.nan]})
+    table = pd.DataFrame(
+        {
+            "queue": ["q"],
+            "arrival": pd.to_datetime(["2024-01-01"]),
+            "wait_s": [1.0],
+            "outcome": ["lost"],
+            "handle_s": [np.nan],
+        }
+    )
     with pytest.raises(DataValidationError, match="outcome.*answered or abandoned"):
         validate_call_records(table)
 
