@@ -114,8 +114,14 @@ def _clean_events(events: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _post_days(ev: pd.DataFrame, days_with_rows: pd.DatetimeIndex) -> list[pd.Timestamp | None]:
-    """For each event, the first day with rows after its last day that is not a holiday."""
+    """For each event, the first day with rows after its last day that is not a holiday.
+
+    Only days within four days of the event count, and only when the day after the
+    event is not before the first of ``days_with_rows`` (an event that ended before
+    the horizon began had its next day before the horizon too)."""
     days = pd.DatetimeIndex(days_with_rows).unique().sort_values()
+    if len(days) == 0:
+        return [None] * len(ev)
     hol = ev[ev["type"] == "holiday"]
     holiday_days: set[pd.Timestamp] = set()
     for s, e in zip(hol["start"], hol["end"], strict=True):
@@ -123,9 +129,12 @@ def _post_days(ev: pd.DataFrame, days_with_rows: pd.DatetimeIndex) -> list[pd.Ti
     out: list[pd.Timestamp | None] = []
     for e in ev["end"]:
         last_day = (e - pd.Timedelta(1, "us")).normalize()
-        pos = days.searchsorted(last_day, side="right")
         found = None
-        while pos < len(days) and days[pos] <= last_day + 7 * DAY:
+        if last_day + DAY < days[0]:
+            out.append(found)
+            continue
+        pos = days.searchsorted(last_day, side="right")
+        while pos < len(days) and days[pos] <= last_day + 4 * DAY:
             if days[pos] not in holiday_days:
                 found = days[pos]
                 break

@@ -102,7 +102,7 @@ def _load_builtin_models() -> None:
 
 
 #: modules whose import registers the built-in models (prophet itself loads lazily)
-_BUILTIN_MODULES = (".baselines", ".topdown")
+_BUILTIN_MODULES = (".baselines", ".topdown", ".ensemble")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -307,7 +307,8 @@ class Forecaster:
     -------------------------------
     calibration_weeks
         How many past one-week origins are used to measure honest errors for the
-        prediction intervals (0: in-sample errors only).
+        prediction intervals (0: in-sample errors only; -1: no calibration, a plain
+        Poisson-like default, for models used only inside another model).
     """
 
     name: ClassVar[str] = "base"
@@ -411,6 +412,8 @@ class Forecaster:
     def _calibrate(self, hist: pd.DataFrame, events: pd.DataFrame | None) -> ResidualCalibration:
         """Measure honest one-week-ahead errors at the last ``calibration_weeks`` origins."""
         cal = ResidualCalibration()
+        if self.calibration_weeks < 0:  # intervals not wanted (e.g. an ensemble member)
+            return cal
         weeks = self.calibration_weeks if self.cheap else 0
         means, actuals = [], []
         last = hist["ds"].iloc[-1].normalize() + pd.Timedelta(days=1)

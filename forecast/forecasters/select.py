@@ -24,9 +24,9 @@ __all__ = ["AUTO_CANDIDATES", "DEFAULT_MODEL", "ModelChoice", "build_model", "se
            "fit_forecast", "LEADERBOARD_COLUMNS"]
 
 #: fast candidates tried by ``model = "auto"`` unless ``forecast.candidates`` says otherwise
-AUTO_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "slot_mean", "topdown")
+AUTO_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "slot_mean", "topdown", "ensemble")
 #: used when a backtest is impossible (too little history) or every candidate failed
-DEFAULT_MODEL = "topdown"
+DEFAULT_MODEL = "ensemble"
 LEADERBOARD_COLUMNS = ("model", "wape", "mase", "bias", "coverage_80", "coverage_95",
                        "peak_wape", "fit_s", "selected")
 

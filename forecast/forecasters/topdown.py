@@ -42,25 +42,24 @@ def month_position_features(days: pd.DatetimeIndex, open_weekdays: set[int]) -> 
     """Indicators of the first three and last two open days of each day's month.
 
     Open days are all dates whose weekday is in ``open_weekdays`` (public holidays
-    are left to the event model). Returns an array of shape (len(days), 5) in the
-    order of :data:`MONTH_POSITIONS`.
+    are left to the event model), counted with ``numpy.busday_count``. Columns, in the
+    order of :data:`MONTH_POSITIONS`: five 0/1 indicators, then two harmonics of the
+    position in the month (a smooth within-month cycle).
     """
     days = pd.DatetimeIndex(days).normalize()
     out = np.zeros((len(days), len(MONTH_POSITIONS)))
-    if len(days) == 0 or not open_weekdays:
+    if len(days) == 0:
         return out
-    start = (days.min() - pd.offsets.MonthBegin(1)).normalize()
-    end = days.max() + pd.offsets.MonthEnd(1)
-    cal = pd.date_range(start, end, freq="D")
-    cal = cal[np.isin(cal.day_of_week, sorted(open_weekdays))]
-    month = cal.year * 12 + cal.month
-    frame = pd.DataFrame({"m": month}, index=cal)
-    rank = frame.groupby("m").cumcount().to_numpy()
-    rank_back = frame.groupby("m").cumcount(ascending=False).to_numpy()
-    pos = pd.DataFrame({"first": rank, "last": rank_back}, index=cal)
-    got = pos.reindex(days)
-    first = got["first"].to_numpy(dtype="float64", na_value=np.nan)
-    last = got["last"].to_numpy(dtype="float64", na_value=np.nan)
+    d = days.to_numpy().astype("datetime64[D]")
+    if open_weekdays:
+        mask = [i in open_weekdays for i in range(7)]
+        month_start = d.astype("datetime64[M]").astype("datetime64[D]")
+        next_month = (d.astype("datetime64[M]") + 1).astype("datetime64[D]")
+        is_open = np.is_busday(d, weekmask=mask)
+        first = np.where(is_open, np.busday_count(month_start, d, weekmask=mask), -1)
+        last = np.where(is_open, np.busday_count(d + 1, next_month, weekmask=mask), -1)
+    else:
+        first = last = np.full(len(d), -1)
     for j in range(3):
         out[:, j] = first == j
     for j in range(2):
@@ -145,39 +144,30 @@ class TopDown(Forecaster):
         if len(good) == 0:
             good = days.index[days["complete"]]
         sub = frame[frame["day"].isin(good)]
-        age_w = (last_day - pd.DatetimeIndex(sub["day"])).days.to_numpy() / 7.0
-        w = 0.5 ** (age_w / float(self.profile_halflife_weeks))
-        sub = sub.assign(wy=w * sub["y"].to_numpy(), weekday=pd.DatetimeIndex(
-            sub["day"]).day_of_week.to_numpy())
-        day_w = pd.Series(w, index=sub.index).groupby(sub["day"]).first()
-        day_tot = days.loc[day_w.index, "total"]
-        wd_of_day = day_w.index.day_of_week
-        denom = (day_w * day_tot).groupby(wd_of_day).sum()
-        n_days = pd.Series(1.0, index=day_w.index).groupby(wd_of_day).sum()
-        num = sub.groupby(["weekday", "minute"])["wy"].sum()
-        share = num / denom.reindex(num.index.get_level_values(0)).to_numpy()
+        day = pd.DatetimeIndex(sub["day"])
+        age_w = (last_day - day).days.to_numpy() / 7.0
+        wy = sub["y"].to_numpy() * 0.5 ** (age_w / float(self.profile_halflife_weeks))
+        weekday = day.day_of_week.to_numpy()
+        # weighted contacts per (weekday, minute); a weekday's shares divide by its total
+        num = pd.Series(wy).groupby([weekday, sub["minute"].to_numpy()]).sum().unstack()
+        n_days = pd.Series(good.day_of_week).value_counts().reindex(num.index).to_numpy(float)
+        mat = num.to_numpy()  # weekdays x minutes, NaN where the weekday has no such slot
+        share = mat / np.nansum(mat, axis=1, keepdims=True)
         # pool weekdays with identical opening hours
-        sig = {wd: tuple(share.loc[wd].index) for wd in share.index.get_level_values(0).unique()}
-        pooled: dict[int, pd.Series] = {}
-        for wd, s in sig.items():
-            group = [g for g, t in sig.items() if t == s]
-            num_g = sum(num.loc[g] for g in group)
-            den_g = sum(float(denom[g]) for g in group)
-            pooled[wd] = num_g / den_g
-        rows = []
-        for wd in sig:
-            n = float(n_days[wd])
-            mixed = (n * share.loc[wd] + self.profile_pool * pooled[wd]) / (n + self.profile_pool)
-            mixed = mixed / mixed.sum()
-            rows.append(pd.DataFrame({"weekday": wd, "minute": mixed.index.to_numpy(),
-                                      "share": mixed.to_numpy()}))
-        prof = pd.concat(rows, ignore_index=True)
-        self.profile_ = pd.Series(prof["share"].to_numpy(),
-                                  index=pd.MultiIndex.from_arrays(
-                                      [prof["weekday"].to_numpy(), prof["minute"].to_numpy()],
-                                      names=["weekday", "minute"])).sort_index()
+        signature = [tuple(np.isfinite(r)) for r in mat]
+        pooled = np.empty_like(share)
+        for sig in set(signature):
+            rows = [i for i, t in enumerate(signature) if t == sig]
+            total = np.nansum(mat[rows], axis=0)
+            pooled[rows] = total / np.nansum(total)
+        k = float(self.profile_pool)
+        mixed = (n_days[:, None] * share + k * pooled) / (n_days[:, None] + k)
+        mixed = mixed / np.nansum(mixed, axis=1, keepdims=True)
+        prof = pd.DataFrame(mixed, index=num.index, columns=num.columns).stack().dropna()
+        prof.index = prof.index.set_names(["weekday", "minute"])
+        self.profile_ = prof.astype("float64").sort_index()
         # fallback for weekdays never seen: average share per minute over seen weekdays
-        self.minute_share_ = prof.groupby("minute")["share"].mean()
+        self.minute_share_ = self.profile_.groupby(level=1).mean()
 
     def _fit_daily(self, days: pd.DataFrame) -> None:
         last_day = days.index.max()

@@ -1,0 +1,300 @@
+"""Forecast accuracy on real call-centre data, our models beside the peers, same run.
+
+    .venv/bin/python benchmarks/bench_forecast.py bank      # bank_calls, 30 min
+    .venv/bin/python benchmarks/bench_forecast.py technion  # Technion bank 1999, 30 min
+    options: --no-peers (skip Prophet and statsforecast), --repeats N (timing repeats)
+
+Protocol (bank_calls, as in /work/shared/PEERS.md): 28 half-hours a weekday 07:00-20:30
+(the lone 21:00 stamp dropped), missing weekdays gap-filled for training and never
+scored, the last 4 weeks as 4 one-week folds starting 2003-09-29, 10-06, 10-13, 10-20,
+each trained on everything before it. WAPE and coverage pooled over folds, MASE (in-sample
+weekly seasonal-naive scale) averaged over folds. Technion: the same over the last 8
+weeks of 1999, Israeli holidays (``holidays`` IL plus the 17 May 1999 election) as
+events; plus error on holiday days and the days either side, with and without events.
+
+statsforecast needs pandas<3: it runs in .venv-bench-forecast (benchmarks/forecast_env.sh)
+as a subprocess; it is skipped with a note when that venv is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from forecast import data as data_io  # noqa: E402
+from forecast import events as events_io  # noqa: E402
+from forecast.backtest import (  # noqa: E402
+    BACKTEST_QUANTILES,
+    Fold,
+    backtest,
+    rolling_origins,
+    summarise,
+    wape,
+)
+from forecast.config import load_config  # noqa: E402
+from forecast.forecasters import build_model, select_model  # noqa: E402
+from forecast.forecasters.base import Forecaster, quantile_column  # noqa: E402
+
+CONFIGS = ROOT / "benchmarks" / "configs"
+BENCH_VENV = ROOT / ".venv-bench-forecast" / "bin" / "python"
+
+
+def load(config_name: str) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+    cfg = load_config(CONFIGS / config_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vol = data_io.read_volumes_for(cfg)
+        hist, _ = data_io.regularise(vol, interval_s=cfg.interval_s,
+                                     hours=data_io.hours_for(cfg, vol["queue"].unique()),
+                                     timezone=cfg.timezone)
+    hist = hist.drop(columns="queue").reset_index(drop=True)
+    events = events_io.holiday_events(cfg.holidays_country, hist["ds"].min(),
+                                      hist["ds"].max() + pd.Timedelta(days=8))
+    return hist, events, cfg
+
+
+# --------------------------------------------------------------------------- peers
+class ProphetDefault(Forecaster):
+    """Prophet with its defaults on the open intervals; quantiles from its own samples."""
+
+    name = "prophet_default"
+    cheap = False
+
+    def _fit(self, hist, events=None):
+        import logging
+
+        from prophet import Prophet
+
+        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+        logging.getLogger("prophet").setLevel(logging.WARNING)
+        self.m_ = Prophet()
+        self.m_.fit(hist[["ds", "y"]])
+
+    def predict(self, horizon, events=None, quantiles=(0.1, 0.5, 0.9)):
+        fut = pd.DataFrame({"ds": pd.DatetimeIndex(horizon)})
+        fc = self.m_.predict(fut)
+        samples = self.m_.predictive_samples(fut)["yhat"]
+        out = pd.DataFrame({"ds": fut["ds"], "mean": np.maximum(fc["yhat"].to_numpy(), 0)})
+        for q in quantiles:
+            out[quantile_column(q)] = np.maximum(np.quantile(samples, q, axis=1), 0)
+        return out
+
+    def fit(self, history, events=None):
+        from forecast.forecasters.base import prepare_history
+
+        self._fit(prepare_history(history), None)
+        return self
+
+
+SF_SCRIPT = r"""
+import json, sys, time
+import numpy as np, pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import MSTL, AutoETS
+job = json.load(open(sys.argv[1]))
+out = []
+for fold in job["folds"]:
+    y = np.asarray(fold["y"], float)
+    df = pd.DataFrame({"unique_id": "q", "ds": np.arange(len(y)), "y": y})
+    t0 = time.perf_counter()
+    model = MSTL(season_length=job["seasons"], trend_forecaster=AutoETS(model="ZZN"))
+    sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+    fc = sf.forecast(df=df, h=fold["h"], level=[80, 95])
+    out.append({"mean": fc["MSTL"].tolist(), "lo80": fc["MSTL-lo-80"].tolist(),
+                "hi80": fc["MSTL-hi-80"].tolist(), "lo95": fc["MSTL-lo-95"].tolist(),
+                "hi95": fc["MSTL-hi-95"].tolist(), "fit_s": time.perf_counter() - t0})
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+def statsforecast_mstl(hist: pd.DataFrame, folds: list[Fold], seasons: list[int]):
+    """MSTL + AutoETS trend on open-interval positions, in the pandas<3 venv."""
+    if not BENCH_VENV.exists():
+        return None, "not run: .venv-bench-forecast missing (benchmarks/forecast_env.sh)"
+    job = {"seasons": seasons, "folds": []}
+    tests = []
+    for f in folds:
+        train = hist[hist["ds"] < f.origin]
+        test = hist[(hist["ds"] >= f.origin) & (hist["ds"] < f.end)]
+        job["folds"].append({"y": train["y"].tolist(), "h": len(test)})
+        tests.append(test)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst, script = (Path(tmp) / n for n in ("job.json", "out.json", "sf.py"))
+        src.write_text(json.dumps(job))
+        script.write_text(SF_SCRIPT)
+        run = subprocess.run([str(BENCH_VENV), str(script), str(src), str(dst)],
+                             capture_output=True, text=True, timeout=3600)
+        if run.returncode != 0:
+            return None, "failed: " + run.stderr.strip().splitlines()[-1]
+        res = json.loads(dst.read_text())
+    parts = []
+    for k, (test, r) in enumerate(zip(tests, res, strict=True)):
+        keep = ~test["filled"].to_numpy()
+        part = pd.DataFrame({"fold": k + 1, "ds": test["ds"].to_numpy()[keep],
+                             "actual": test["y"].to_numpy()[keep],
+                             "mean": np.maximum(np.asarray(r["mean"])[keep], 0),
+                             "p2.5": np.asarray(r["lo95"])[keep], "p10": np.asarray(r["lo80"])[keep],
+                             "p90": np.asarray(r["hi80"])[keep],
+                             "p97.5": np.asarray(r["hi95"])[keep], "fit_s": r["fit_s"]})
+        from forecast.backtest import seasonal_naive_mae
+
+        part["scale"] = seasonal_naive_mae(hist[hist["ds"] < folds[k].origin])
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True), ""
+
+
+# --------------------------------------------------------------------------- ours
+def auto_backtest(hist, events, folds, settings):
+    """The automatically selected model: in each fold, select on the training data only."""
+    parts, picks = [], []
+    for f in folds:
+        train = hist[hist["ds"] < f.origin]
+        t0 = time.perf_counter()
+        name, _ = select_model(train, events, settings)
+        picks.append(name)
+        scored = backtest(hist[hist["ds"] < f.end], lambda n=name: build_model(n, events),
+                          events, fold_list=[f])
+        scored["fit_s"] = time.perf_counter() - t0
+        parts.append(scored)
+    return pd.concat(parts, ignore_index=True), picks
+
+
+def row(label, scored, note=""):
+    m = summarise(scored)
+    return {"model": label, **{k: m[k] for k in ("wape", "mase", "coverage_80", "coverage_95",
+                                                  "fit_s")}, "note": note}
+
+
+def table(rows) -> str:
+    lines = ["| model | WAPE | MASE | cov80 | cov95 | s/fold |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.get("wape") is None:
+            lines.append(f"| {r['model']} | {r['note']} | | | | |")
+            continue
+        cov = [("-" if not np.isfinite(r[c]) else f"{r[c]:.2f}") for c in
+               ("coverage_80", "coverage_95")]
+        lines.append(f"| {r['model']} | {r['wape']:.4f} | {r['mase']:.3f} | {cov[0]} | {cov[1]} "
+                     f"| {r['fit_s']:.2f} |" + (f" {r['note']}" if r["note"] else ""))
+    return "\n".join(lines)
+
+
+def run_models(hist, events, folds, settings, peers: bool, seasons, with_plain: bool):
+    rows = []
+    specs = [("seasonal naive (last week)", "seasonal_naive", {}),
+             ("slot mean, last 4 weeks", "slot_mean", {"weeks": 4}),
+             ("slot mean, last 8 weeks", "slot_mean", {"weeks": 8}),
+             ("topdown", "topdown", {}),
+             ("ensemble (topdown + slot mean)", "ensemble", {})]
+    for label, name, params in specs:
+        scored = backtest(hist, lambda n=name, p=params: build_model(n, events, **p), events,
+                          fold_list=folds)
+        rows.append(row(label + " + events", scored))
+        if with_plain:
+            scored = backtest(hist, lambda n=name, p=params: build_model(n, None, **p), None,
+                              fold_list=folds)
+            rows.append(row(label + ", no events", scored))
+    scored, picks = auto_backtest(hist, events, folds, settings)
+    rows.append(row("**auto (selected per fold by inner backtest)**", scored,
+                    "picked: " + ", ".join(picks)))
+    if peers:
+        scored = backtest(hist, ProphetDefault, None, fold_list=folds)
+        rows.append(row("Prophet default (peer)", scored))
+        scored, note = statsforecast_mstl(hist, folds, seasons)
+        rows.append(row(f"statsforecast MSTL{tuple(seasons)} + AutoETS (peer)", scored)
+                    if scored is not None else {"model": "statsforecast MSTL (peer)",
+                                                "wape": None, "note": note})
+    return rows
+
+
+def speed(hist, events, repeats: int) -> float:
+    """Seconds to fit the default model on a year of history and forecast one week."""
+    last = hist["ds"].max()
+    year = hist[hist["ds"] > last - pd.Timedelta(days=365)]
+    horizon = pd.DatetimeIndex(year["ds"].iloc[-7 * 48:] + pd.Timedelta(days=7))
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        build_model("ensemble", events).fit(year, events).predict(horizon, events)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def holiday_errors(hist, events, holidays: pd.DataFrame) -> str:
+    """WAPE on each holiday and the days either side, forecast from two days before."""
+    lines = ["| holiday | date | scored days | WAPE with events | WAPE without events |",
+             "|---|---|---|---|---|"]
+    tot = {"with": [0.0, 0.0], "without": [0.0, 0.0]}
+    for r in holidays.itertuples(index=False):
+        day = r.start.normalize()
+        if day - hist["ds"].min() < pd.Timedelta(weeks=10):
+            continue
+        origin = day - pd.Timedelta(days=2)
+        fold = Fold(1, origin, origin + pd.Timedelta(days=7))
+        window = (hist["ds"].dt.normalize() >= day - pd.Timedelta(days=1)) & (
+            hist["ds"].dt.normalize() <= day + pd.Timedelta(days=1))
+        res = {}
+        for key, ev in (("with", events), ("without", None)):
+            s = backtest(hist[hist["ds"] < fold.end], lambda e=ev: build_model("ensemble", e),
+                         ev, fold_list=[fold])
+            s = s[s["ds"].isin(hist.loc[window, "ds"])]
+            res[key] = wape(s["actual"], s["mean"])
+            tot[key][0] += float(np.abs(s["actual"] - s["mean"]).sum())
+            tot[key][1] += float(s["actual"].sum())
+        n_days = hist.loc[window, "ds"].dt.normalize().nunique()
+        lines.append(f"| {r.name} | {day.date()} | {n_days} | {res['with']:.3f} | "
+                     f"{res['without']:.3f} |")
+    lines.append(f"| **pooled** | | | **{tot['with'][0] / tot['with'][1]:.3f}** | "
+                 f"**{tot['without'][0] / tot['without'][1]:.3f}** |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dataset", choices=["bank", "technion"])
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    if args.dataset == "bank":
+        hist, events, cfg = load("bank_calls_30min.toml")
+        folds = [Fold(i + 1, pd.Timestamp(d), pd.Timestamp(d) + pd.Timedelta(days=7))
+                 for i, d in enumerate(["2003-09-29", "2003-10-06", "2003-10-13", "2003-10-20"])]
+        rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers, [28, 140],
+                          with_plain=False)
+        print("## bank_calls, 30 minutes, 4 one-week folds\n")
+        print(table(rows))
+    else:
+        hist, events, cfg = load("technion_30min.toml")
+        election = events_io.add_event(None, "Election day 1999", "holiday", "1999-05-17")
+        events = events_io.combine_events(events, election)
+        folds = rolling_origins(hist["ds"], folds=8, horizon_days=7, step_days=7)
+        per_week = int(len(hist[(hist["ds"] >= folds[0].origin) & (hist["ds"] < folds[0].end)]))
+        rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers, [per_week],
+                          with_plain=True)
+        print(f"## Technion bank 1999, 30 minutes, {len(folds)} one-week folds from "
+              f"{folds[0].origin.date()}\n")
+        print(table(rows))
+        print("\n### Holidays: the holiday and the days either side (ensemble, origin two days "
+              "before)\n")
+        hol = events[events["type"] == "holiday"].drop_duplicates("start")
+        print(holiday_errors(hist, events, hol))
+        print(f"\nSpeed: ensemble + events, fit a year of 30-minute history and forecast a "
+              f"week: {speed(hist, events, args.repeats):.2f} s (min of {args.repeats})")
+    print(f"\nFolds: {', '.join(str(f.origin.date()) for f in folds)}; "
+          f"quantiles {BACKTEST_QUANTILES}")
+
+
+if __name__ == "__main__":
+    main()
