@@ -436,3 +436,47 @@ def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
     alone = simulate_plan(plan[plan["queue"] == "chat"], interval_s=3600, replications=8,
                           seed=0)
     assert alone.summary().loc[0, "occupancy"] == pytest.approx(10 / 12, abs=0.03)
+
+
+# ------------------------------------------------------------------ the forecast's own error
+
+
+def test_rate_cv_is_what_the_prediction_interval_adds_to_poisson_noise():
+    # mean 400; p10/p90 400 -+ 1.2816 * 50: sd 50, variance 2500 = 400 Poisson + 2100 rate
+    z = 1.2815515655446004
+    cv = sampling.rate_cv_from_quantiles(np.array([400.0, 400.0, 0.0]),
+                                         np.array([400 - z * 50, 400 - z * 10, 0.0]),
+                                         np.array([400 + z * 50, 400 + z * 10, 0.0]), 0.1)
+    np.testing.assert_allclose(cv, [np.sqrt(2100) / 400, 0.0, 0.0])  # narrower than Poisson: 0
+
+
+def test_day_scope_makes_the_intervals_of_a_day_err_together():
+    rng = np.random.default_rng(2)
+    volume = np.full(48, 100.0)
+    day = np.repeat([0, 1], 24)
+    totals_interval, totals_day, first_day = [], [], []
+    for _ in range(3000):
+        totals_interval.append(sampling.draw_counts(rng, volume, "negbin", 0.2)[:24].sum())
+        counts = sampling.draw_counts(rng, volume, "negbin", 0.2, day=day)
+        totals_day.append(counts[:24].sum())
+        first_day.append((counts[0], counts[1]))
+    # a day's total varies far more when its intervals share one error
+    assert np.var(totals_day) > 5 * np.var(totals_interval)
+    assert np.corrcoef(np.array(first_day).T)[0, 1] > 0.5
+    assert np.mean(totals_day) == pytest.approx(2400, rel=0.02)
+
+
+def test_forecast_arrivals_use_the_plans_quantiles():
+    plan = flat_plan(300, 120, 12, intervals=8)
+    z = 1.2815515655446004
+    sd = np.sqrt(300 + (0.3 * 300) ** 2)  # a 30% rate error on top of Poisson
+    plan = plan.assign(p10=300 - z * sd, p50=300.0, p90=300 + z * sd)
+    wide = simulate_plan(plan, interval_s=3600, replications=40, arrivals="forecast", seed=0)
+    poisson = simulate_plan(plan, interval_s=3600, replications=40, seed=0)
+    assert wide.replications["service_level"].std() > 2 * poisson.replications[
+        "service_level"].std()
+    assert wide.summary().loc[0, "service_level"] < poisson.summary().loc[0, "service_level"]
+    with pytest.raises(ForecastError, match="quantile columns"):
+        simulate_plan(plan.drop(columns=["p10", "p90"]), interval_s=3600, arrivals="forecast")
+    with pytest.raises(ForecastError, match="error_scope"):
+        simulate_plan(plan, interval_s=3600, arrivals="forecast", error_scope="week")

@@ -156,3 +156,16 @@ def test_bad_config_is_exit_1(plan_file, tmp_path):
     result = run(plan_file, "--config", config)
     assert result.exit_code == 1
     assert "interval_min" in result.output
+
+
+def test_forecast_error_from_the_plans_quantiles(tmp_path, plan_file):
+    plan = pd.read_csv(plan_file)
+    plan = plan.assign(p10=plan["volume"] * 0.7, p90=plan["volume"] * 1.3)
+    path = tmp_path / "plan_q.csv"
+    plan.to_csv(path, index=False)
+    result = run(path, "-n", 5, "--arrivals", "forecast", "--error-scope", "day")
+    assert result.exit_code == 0, result.output
+    assert "arrivals forecast (day errors)" in result.output
+    result = run(plan_file, "-n", 5, "--arrivals", "forecast")  # no quantile columns
+    assert result.exit_code == 1
+    assert "quantile columns" in result.output

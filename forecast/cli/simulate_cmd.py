@@ -28,9 +28,14 @@ __all__ = ["simulate_cmd"]
               default=None, help="Mean caller patience in seconds (exponential). "
               "Default: callers never hang up.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-@click.option("--arrivals", type=click.Choice(["poisson", "negbin", "counts"]), default="poisson",
-              show_default=True, help="Poisson counts around the forecast; negbin adds forecast "
-              "error (see --dispersion); counts replays the volume column as exact counts.")
+@click.option("--arrivals", type=click.Choice(["poisson", "negbin", "forecast", "counts"]),
+              default="poisson", show_default=True,
+              help="poisson: Poisson counts around the forecast mean; forecast: adds the "
+              "forecast's own error, read from the plan's quantile columns (p10/p90); negbin: "
+              "adds a rate error of CV --dispersion; counts: the volume column as exact counts.")
+@click.option("--error-scope", type=click.Choice(["interval", "day"]), default="interval",
+              show_default=True, help="With forecast/negbin: errors per interval, or one "
+              "shared by the intervals of a day.")
 @click.option("--dispersion", type=click.FloatRange(min=0, min_open=True), default=None,
               help="With --arrivals negbin: coefficient of variation of the arrival rate.")
 @click.option("--service", type=click.Choice(["exponential", "lognormal"]), default="exponential",
@@ -53,6 +58,7 @@ def simulate_cmd(
     patience_s: float | None,
     seed: int,
     arrivals: str,
+    error_scope: str,
     dispersion: float | None,
     service: str,
     service_cv: float | None,
@@ -98,6 +104,7 @@ def simulate_cmd(
             replications=replications,
             arrivals=arrivals,
             dispersion=dispersion,
+            error_scope=error_scope,
             service=service,
             service_cv=service_cv,
             patience=patience_s,
@@ -112,7 +119,9 @@ def simulate_cmd(
         patience = "patience from config" if queues else "patience none"
     click.echo(
         f"{replications} replications, {target}, {patience}, "
-        f"arrivals {arrivals}, service {service}, seed {seed}"
+        f"arrivals {arrivals}"
+        + (f" ({error_scope} errors)" if arrivals in ("negbin", "forecast") else "")
+        + f", service {service}, seed {seed}"
     )
     click.echo(format_summary(result.summary()))
     for note in result.notes:

@@ -99,6 +99,7 @@ def simulate_plan(
     replications: int = 100,
     arrivals: str | pd.DataFrame = "poisson",
     dispersion: float | None = None,
+    error_scope: str = "interval",
     service: str | Sequence[float] | np.ndarray = "exponential",
     service_cv: float | None = None,
     patience: float | Sequence[float] | np.ndarray | None = None,
@@ -128,14 +129,21 @@ def simulate_plan(
     arrivals
         ``"poisson"`` (Poisson counts with the forecast mean), ``"negbin"`` (gamma-Poisson
         with rate coefficient of variation ``dispersion``: forecast error on top of Poisson
-        noise), ``"counts"`` (the volume column rounded is the exact count: replay of actual
-        counts); arrival times are uniform within the interval. Or a table of actual calls
+        noise), ``"forecast"`` (gamma-Poisson with, per interval, the rate CV the plan's
+        widest pair of quantile columns implies beyond Poisson noise, e.g. ``p10``/``p90``:
+        the forecast's own uncertainty), ``"counts"`` (the volume column rounded is the
+        exact count: replay of actual counts); arrival times are uniform within the
+        interval. Or a table of actual calls
         with columns ``arrival`` (timestamps), optionally ``queue``, ``handle_s``,
         ``patience_s`` (a caller's known patience, e.g. the wait of one who hung up) and
         ``patience_min_s`` (a lower bound where patience is unknown, e.g. the wait of one
         who was answered: the draw from ``patience`` is added to it, exact for
         exponential patience, which is memoryless): replayed at their real times (calls
         outside the plan's intervals are ignored).
+    error_scope
+        With ``"negbin"`` or ``"forecast"``: ``"interval"`` (each interval's rate errs
+        independently) or ``"day"`` (one error per day shared by its intervals, as when a
+        whole day runs above forecast: fewer, deeper bad days).
     service
         ``"exponential"``, ``"lognormal"`` (with ``service_cv``), an array of observed
         handle times (resampled, rescaled to each interval's ``aht_s``), or ``"actual"``
@@ -176,6 +184,8 @@ def simulate_plan(
             f"unknown arrivals '{arrivals}'; expected one of {', '.join(sampling.ARRIVAL_KINDS)}"
             " or a table of calls"
         )
+    if error_scope not in sampling.ERROR_SCOPES:
+        raise ForecastError(f"unknown error_scope '{error_scope}'; expected interval or day")
     if isinstance(service, str) and service == "actual" and calls is None:
         raise ForecastError("service='actual' needs arrivals given as a table of calls")
 
@@ -206,6 +216,7 @@ def simulate_plan(
             arrivals=arrivals if calls is None else "replay",
             calls=qcalls,
             dispersion=dispersion,
+            error_scope=error_scope,
             service=service,
             service_cv=service_cv,
             patience=qpatience,
@@ -239,6 +250,7 @@ def _simulate_queue_plan(
     arrivals: str,
     calls: pd.DataFrame | None,
     dispersion: float | None,
+    error_scope: str,
     service,
     service_cv: float | None,
     patience,
@@ -252,6 +264,14 @@ def _simulate_queue_plan(
         agents = agents * config.concurrency
         aht_s = aht_s * (1.0 + config.concurrency_aht_factor * (config.concurrency - 1))
     table = kernel.next_on_duty_table(agents, qplan.block_end)
+    if arrivals == "forecast":
+        if qplan.rate_cv is None:
+            raise ForecastError(
+                f"arrivals='forecast' needs forecast quantile columns (e.g. p10 and p90) in "
+                f"the plan; queue '{qplan.queue}' has none"
+            )
+        dispersion = qplan.rate_cv
+    day = qplan.day if error_scope == "day" else None
 
     sums: dict[str, list[np.ndarray]] = {k: [] for k in engine.IntervalCounts.__dataclass_fields__}
     batch: list[tuple] = []
@@ -279,7 +299,7 @@ def _simulate_queue_plan(
     for r in range(replications):
         rng = _stream(seed, qplan.queue, r)
         if calls is None:
-            counts = sampling.draw_counts(rng, qplan.volume, arrivals, dispersion)
+            counts = sampling.draw_counts(rng, qplan.volume, arrivals, dispersion, day)
             arr, interval = sampling.uniform_arrivals(rng, counts, interval_s)
             srv = sampling.draw_service(rng, aht_s[interval], service, service_cv)
         else:

@@ -6,6 +6,7 @@ expected. Only :func:`read_plan` touches the file system.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from ..config import QueueConfig
 from ..exceptions import DataValidationError
 from .engine import block_ends
+from .sampling import rate_cv_from_quantiles
 
 __all__ = ["QueuePlan", "read_plan", "split_plan"]
 
@@ -31,6 +33,13 @@ class QueuePlan:
     agents: np.ndarray  # int64 >= 0
     promised_service_level: np.ndarray  # float64, NaN where the plan has none
     block_end: np.ndarray  # int64: one past the last interval of each interval's block
+    rate_cv: np.ndarray | None = None  # rate CV implied by the forecast's quantiles
+    quantile_pair: tuple[str, str] | None = None  # the quantile columns it came from
+
+    @property
+    def day(self) -> np.ndarray:
+        """Day number of each interval (days since 1970-01-01)."""
+        return self.ds.to_numpy("datetime64[D]").astype(np.int64)
 
 
 def read_plan(path: str | Path) -> pd.DataFrame:
@@ -121,6 +130,12 @@ def split_plan(
     if text_aht.any():
         k = _first(text_aht)
         raise fail(f"'{plan['aht_s'].iloc[k]}' is not a number; expected seconds", k, "aht_s")
+    pair = quantile_pair(plan.columns)
+    if pair is not None:
+        q_low = float(pair[0][1:]) / 100.0
+        low = pd.to_numeric(plan[pair[0]], errors="coerce").to_numpy(np.float64)
+        high = pd.to_numeric(plan[pair[1]], errors="coerce").to_numpy(np.float64)
+        rate_cv = rate_cv_from_quantiles(volume, low, high, q_low)
     promised = (
         pd.to_numeric(plan["service_level"], errors="coerce").to_numpy(np.float64)
         if "service_level" in plan.columns
@@ -163,7 +178,23 @@ def split_plan(
             agents=agents[pos].astype(np.int64),
             promised_service_level=promised[pos],
             block_end=block_ends(len(pos), breaks),
+            rate_cv=rate_cv[pos] if pair is not None else None,
+            quantile_pair=pair,
         )
+
+
+def quantile_pair(columns) -> tuple[str, str] | None:
+    """The widest pair of forecast quantile columns ``p{q}``, ``p{100 - q}`` (q < 50)."""
+    found: dict[float, str] = {}
+    for name in map(str, columns):
+        m = re.fullmatch(r"p(\d+(?:\.\d+)?)", name)
+        if m:
+            found[float(m.group(1))] = name
+    pairs = [q for q in found if q < 50 and (100 - q) in found]
+    if not pairs:
+        return None
+    q = min(pairs)
+    return found[q], found[100 - q]
 
 
 def _numbers(plan: pd.DataFrame, column: str, fail) -> np.ndarray:

@@ -9,28 +9,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import stats
 
 from ..exceptions import ForecastError
 
 __all__ = [
     "ARRIVAL_KINDS",
     "SERVICE_KINDS",
+    "ERROR_SCOPES",
     "draw_counts",
+    "rate_multiplier",
+    "rate_cv_from_quantiles",
     "uniform_arrivals",
     "draw_service",
     "draw_patience",
     "lognormal_params",
 ]
 
-ARRIVAL_KINDS = ("poisson", "negbin", "counts")
+ARRIVAL_KINDS = ("poisson", "negbin", "forecast", "counts")
 SERVICE_KINDS = ("exponential", "lognormal")
+ERROR_SCOPES = ("interval", "day")
 
 
 def draw_counts(
     rng: np.random.Generator,
     volume: np.ndarray,
     kind: str = "poisson",
-    dispersion: float | None = None,
+    dispersion: float | np.ndarray | None = None,
+    day: np.ndarray | None = None,
 ) -> np.ndarray:
     """Contacts arriving in each interval, one replication.
 
@@ -39,29 +45,79 @@ def draw_counts(
     volume
         Expected contacts per interval (the forecast mean), >= 0.
     kind
-        ``"poisson"``: Poisson counts with mean ``volume``. ``"negbin"``: gamma-Poisson
-        (negative binomial): the rate is ``volume`` times a gamma multiplier of mean 1
-        and coefficient of variation ``dispersion``, drawn per interval, so
-        ``Var = volume + (dispersion * volume) ** 2``. ``"counts"``: ``volume`` rounded
-        is the exact count (replaying actual counts).
+        ``"poisson"``: Poisson counts with mean ``volume``. ``"negbin"`` and
+        ``"forecast"``: gamma-Poisson (negative binomial): the rate is ``volume`` times a
+        gamma multiplier of mean 1 and coefficient of variation ``dispersion``, so
+        ``Var = volume + (dispersion * volume) ** 2``; ``"negbin"`` takes one number,
+        ``"forecast"`` one per interval (0 = Poisson). ``"counts"``: ``volume`` rounded is
+        the exact count (replaying actual counts).
     dispersion
-        Coefficient of variation of the rate (``"negbin"`` only), > 0.
+        Coefficient of variation of the rate: a number > 0 (``"negbin"``) or an array of
+        numbers >= 0 (``"forecast"``).
+    day
+        Optional day index per interval: the intervals of one day then share one
+        forecast error (the same quantile of their gamma multipliers, a comonotone
+        coupling), as when a whole day runs above or below forecast. ``None``: each
+        interval errs independently.
     """
     volume = np.asarray(volume, dtype=np.float64)
     if kind == "poisson":
         return rng.poisson(volume).astype(np.int64)
+    if kind == "counts":
+        return np.rint(volume).astype(np.int64)
     if kind == "negbin":
-        if dispersion is None or not dispersion > 0:
+        if dispersion is None or np.ndim(dispersion) != 0 or not dispersion > 0:
             raise ForecastError(
                 "arrivals='negbin' needs dispersion > 0 (the coefficient of variation of the "
                 "arrival rate, e.g. 0.1)"
             )
-        shape = 1.0 / dispersion**2
-        rate = volume * rng.gamma(shape, 1.0 / shape, size=volume.shape)
-        return rng.poisson(rate).astype(np.int64)
-    if kind == "counts":
-        return np.rint(volume).astype(np.int64)
-    raise ForecastError(f"unknown arrivals '{kind}'; expected one of {', '.join(ARRIVAL_KINDS)}")
+        cv = np.full(volume.shape, float(dispersion))
+    elif kind == "forecast":
+        cv = np.broadcast_to(np.asarray(dispersion, dtype=np.float64), volume.shape)
+        if dispersion is None or not np.all(np.isfinite(cv) & (cv >= 0)):
+            raise ForecastError("arrivals='forecast' needs a rate CV >= 0 per interval")
+    else:
+        raise ForecastError(
+            f"unknown arrivals '{kind}'; expected one of {', '.join(ARRIVAL_KINDS)}"
+        )
+    return rng.poisson(volume * rate_multiplier(rng, cv, day)).astype(np.int64)
+
+
+def rate_multiplier(
+    rng: np.random.Generator, cv: np.ndarray, day: np.ndarray | None = None
+) -> np.ndarray:
+    """Gamma multipliers of mean 1 and coefficient of variation ``cv`` (1 where cv = 0)."""
+    cv = np.asarray(cv, dtype=np.float64)
+    out = np.ones(cv.shape)
+    noisy = cv > 0
+    shape = 1.0 / cv[noisy] ** 2
+    if day is None:
+        out[noisy] = rng.gamma(shape, 1.0 / shape)
+        return out
+    day = np.asarray(day, dtype=np.int64)
+    _, code = np.unique(day, return_inverse=True)
+    u = rng.random(int(code.max()) + 1 if code.size else 0)[code]
+    out[noisy] = stats.gamma.ppf(u[noisy], shape, scale=1.0 / shape)
+    return out
+
+
+def rate_cv_from_quantiles(
+    volume: np.ndarray, low: np.ndarray, high: np.ndarray, q_low: float
+) -> np.ndarray:
+    """The rate CV a forecast's prediction interval implies beyond Poisson noise.
+
+    The interval ``[low, high]`` between the ``q_low`` and ``1 - q_low`` quantiles of the
+    count is read as normal: ``sd = (high - low) / (2 z)``; what its variance exceeds the
+    Poisson variance (the mean) by is put down to the rate:
+    ``cv = sqrt(max(sd**2 - mean, 0)) / mean`` (0 where the mean is 0).
+    """
+    volume = np.asarray(volume, dtype=np.float64)
+    z = stats.norm.ppf(1.0 - q_low)
+    sd = (np.asarray(high, dtype=np.float64) - np.asarray(low, dtype=np.float64)) / (2.0 * z)
+    extra = np.maximum(sd**2 - volume, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.where(volume > 0, np.sqrt(extra) / np.where(volume > 0, volume, 1.0), 0.0)
+    return np.where(np.isfinite(cv), cv, 0.0)
 
 
 def uniform_arrivals(
