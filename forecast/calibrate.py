@@ -243,9 +243,10 @@ def estimate_patience(
     curve = kaplan_meier(w, a)
     points = np.array(SURVIVAL_POINTS_S, dtype=float)
     km = curve.at(points)
-    expo = np.exp(-points / mean) if math.isfinite(mean) else np.ones_like(points)
+    usable = math.isfinite(mean) and mean > 0
+    expo = np.exp(-points / mean) if usable else np.full_like(points, 0.0 if mean == 0 else 1.0)
     informative = curve.at_risk >= 30
-    if math.isfinite(mean) and informative.any():
+    if usable and informative.any():
         gap = float(
             np.max(np.abs(curve.survival[informative] - np.exp(-curve.time_s[informative] / mean)))
         )
@@ -1062,7 +1063,7 @@ def calibrate(
         own = intervals[intervals["queue"] == name]
         availability = None
         if (
-            math.isfinite(patience.mean_s)
+            0 < patience.mean_s < math.inf
             and not usable_intervals(own, min_calls=min_calls, agents=agents).empty
         ):
             availability = fit_availability(

@@ -505,3 +505,36 @@ def test_technion_february_calibration(shared_data):
     # agents seen serving were busy about half the time: the effective share is well below 1
     assert 0.3 < q.availability.factor < 0.9
     assert q.availability.sl_mae_after < q.availability.sl_mae_before
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 60), elements=st.floats(0, 1e4)),
+    st.data(),
+)
+def test_kaplan_meier_is_a_non_increasing_probability(durations, data):
+    observed = data.draw(arrays(np.bool_, durations.size))
+    curve = kaplan_meier(durations, observed)
+    assert np.all((curve.survival >= 0) & (curve.survival <= 1))
+    assert np.all(np.diff(curve.survival) <= 1e-12)
+    assert curve.events.sum() == observed.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 60), elements=st.floats(0, 1e4)),
+    st.data(),
+)
+def test_patience_interval_brackets_the_estimate(waits, data):
+    abandoned = data.draw(arrays(np.bool_, waits.size))
+    est = estimate_patience(waits, abandoned)
+    if est.abandoned and est.total_wait_s > 0:
+        assert est.low_s <= est.mean_s <= est.high_s
+        assert est.mean_s == pytest.approx(waits.sum() / abandoned.sum())

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from forecast.cli import wfm
 from forecast.config import config_from_dict
+from forecast.data import read_volumes
 
 DATA = Path(__file__).parent / "data"
 
@@ -85,9 +86,11 @@ def test_calibrate_writes_params_history_and_chart(generic_calls, tmp_path):
     config = config_from_dict({"data": {"volumes": "v.csv"}, "queues": params["queues"]})
     assert config.queues["support"].aht_s == support["aht_s"]
 
-    history = pd.read_csv(out / "history.csv")
-    assert list(history.columns) == ["queue", "ds", "y", "aht_s", "abandoned"]
+    # history.csv is a volumes file the data intake reads as it is
+    history = read_volumes(out / "history.csv")
+    assert list(history.columns[:5]) == ["queue", "ds", "y", "aht_s", "abandoned"]
     assert history["y"].sum() == sum(1 for _ in generic_calls.open()) - 1
+    assert history["ds"].dt.hour.between(9, 16).all()
     assert (out / "calibration.png").read_bytes()[:4] == b"\x89PNG"
     assert "held_out" in result.output and "wrote" in result.output
 

@@ -122,7 +122,8 @@ def calibrate_cmd(
                        [queues.*] tables into a plan config), with uncertainty
                        and the learning period under [fit.*]
       history.csv      calls offered, mean handle time and abandonments per
-                       interval (queue, ds, y, aht_s, abandoned)
+                       interval (queue, timestamp, volume, aht_s, abandoned:
+                       the volumes-file layout, usable as [data] volumes)
       calibration.png  predicted vs observed service level and abandonment
                        per interval, before and after calibration
 
@@ -158,6 +159,8 @@ def calibrate_cmd(
     )
 
     history = history_table(records, interval_s=interval_s, pool=pool)
+    # written in the volumes-file layout, so a plan config can name it as [data] volumes
+    history = history.rename(columns={"ds": "timestamp", "y": "volume"})
     written = [
         write_text(calibration_to_toml(calibration), out_dir / "params.toml"),
         write_csv(
