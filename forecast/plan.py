@@ -48,6 +48,9 @@ EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "example" / 
 
 Progress = Callable[[str, int, int, float], None]
 
+#: weeks of history a QueuePlan keeps (for charts); the full history stays in PlanInputs
+HISTORY_KEPT_WEEKS = 8
+
 
 @dataclass
 class PlanInputs:
@@ -71,7 +74,7 @@ class QueuePlan:
     model: str
     forecast: pd.DataFrame
     plan: pd.DataFrame
-    history: pd.DataFrame
+    history: pd.DataFrame  #: the last HISTORY_KEPT_WEEKS weeks, for charts
     leaderboard: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -277,12 +280,14 @@ def plan_queue(
     """
     fc, choice = forecast_queue(history, events, queue, config, quantile=quantile, start=start,
                                 model=model)
+    kept_from = history["ds"].max() - pd.Timedelta(weeks=HISTORY_KEPT_WEEKS)
+    recent = history[history["ds"] >= kept_from]
     return QueuePlan(
         queue=queue.name,
         model=choice.name,
         forecast=fc.assign(queue=queue.name),
         plan=staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario),
-        history=history,
+        history=recent.reset_index(drop=True),
         leaderboard=getattr(choice, "leaderboard", None),
     )
 
@@ -300,6 +305,8 @@ def build_plan(
     fail_fast: bool = False,
     scenarios: Mapping[str, Scenario] | None = None,
     models: Mapping[str, object] | None = None,
+    on_queue: Callable[[QueuePlan], None] | None = None,
+    keep: bool = True,
 ) -> PlanResult:
     """Run the whole pipeline for every queue in the data (or those named).
 
@@ -328,6 +335,12 @@ def build_plan(
     models
         Fitted models per queue to reuse (see :mod:`forecast.store`); queues without
         one are fitted as usual.
+    on_queue
+        Called with each queue's plan as soon as it and every queue before it are done
+        (in queue order): stream it to disk (see :class:`forecast.planwriter.PlanWriter`).
+    keep
+        Keep every queue's plan in the result. ``False`` with ``on_queue`` keeps memory
+        flat however many queues there are; the result then lists only the models.
 
     Returns
     -------
@@ -345,9 +358,9 @@ def build_plan(
     if unknown:
         raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "
                           f"{', '.join(inputs.queues)}", key="queues")
-    by_queue = dict(tuple(inputs.history.groupby("queue", sort=True)))
+    rows_of = inputs.history.groupby("queue", sort=True).indices
     tasks = (
-        (name, (by_queue[name].reset_index(drop=True),
+        (name, (inputs.history.iloc[rows_of[name]].reset_index(drop=True),
                 events_io.events_for_queue(inputs.events, name),
                 config.queue(name), config, quantile,
                 (scenarios or {}).get(name), (models or {}).get(name)))
@@ -359,7 +372,9 @@ def build_plan(
         for outcome in run_per_queue(_plan_queue_task, tasks, runner, progress=progress,
                                      fail_fast=fail_fast):
             if outcome.ok:
-                results[outcome.queue] = outcome.value
+                if on_queue is not None:
+                    on_queue(outcome.value)
+                results[outcome.queue] = outcome.value if keep else _summary_only(outcome.value)
             else:
                 failures[outcome.queue] = outcome.error
     return PlanResult(
@@ -369,6 +384,13 @@ def build_plan(
         volume_column=quantile_column(quantile) if quantile else "mean",
         failures=failures,
     )
+
+
+def _summary_only(queue_plan: QueuePlan) -> QueuePlan:
+    """The queue's model choice without its tables (for runs that stream to disk)."""
+    empty = pd.DataFrame()
+    return QueuePlan(queue=queue_plan.queue, model=queue_plan.model, forecast=empty,
+                     plan=empty, history=empty, warnings=queue_plan.warnings)
 
 
 def _plan_queue_task(history, events, queue, config, quantile, scenario, model) -> QueuePlan:

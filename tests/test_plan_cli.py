@@ -133,3 +133,31 @@ def test_example_plan_with_automatic_model_selection(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = (tmp_path / "out" / "manifest.json").read_text()
     assert '"model"' in manifest
+
+
+def test_a_failing_queue_exits_3_and_the_others_are_written(tmp_path, fast_config,
+                                                             monkeypatch):
+    import forecast.plan as plan_module
+
+    real_staff = plan_module.staff_queue
+
+    def staff_but_break_chat(frame, queue, **kwargs):
+        if queue.name == "chat":
+            raise ZeroDivisionError("chat broke")
+        return real_staff(frame, queue, **kwargs)
+
+    monkeypatch.setattr(plan_module, "staff_queue", staff_but_break_chat)
+    config = fast_config(tmp_path)
+    result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "o"),
+                                      "--no-charts"])
+    assert result.exit_code == 3, result.output
+    assert "queue 'chat' failed: ZeroDivisionError: chat broke" in result.output
+    plan = pd.read_csv(tmp_path / "o" / "plan.csv")
+    assert sorted(plan["queue"].unique()) == ["email", "social", "voice"]
+    assert '"chat": "ZeroDivisionError' in (tmp_path / "o" / "manifest.json").read_text()
+
+    # --fail-fast stops at chat, the first queue: nothing planned, exit 1, no plan written
+    stopped = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "ff"),
+                                       "--no-charts", "--fail-fast"])
+    assert stopped.exit_code == 1
+    assert not (tmp_path / "ff" / "plan.csv").exists()

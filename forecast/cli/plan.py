@@ -84,6 +84,7 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
     from ..atomic import output_lock
     from ..manifest import build_manifest, write_manifest
     from ..plan import build_plan, load_inputs
+    from ..planwriter import PlanWriter
     from ..store import load_models
 
     log = RunLog(log_format)
@@ -96,14 +97,28 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
             names = list(queues) or inputs.queues
             by_queue = {q: h for q, h in inputs.history.groupby("queue")}
             models = load_models(models_dir, names, histories=by_queue)
-        result = build_plan(cfg, quantile=quantile, queues=queues or None, inputs=inputs,
-                            progress=log.progress, workers=workers, scheduler=scheduler,
-                            fail_fast=fail_fast, models=models)
+        run = dict(quantile=quantile, queues=queues or None, inputs=inputs,
+                   progress=log.progress, workers=workers, scheduler=scheduler,
+                   fail_fast=fail_fast, models=models)
+        if formats == ("csv",):  # stream queue by queue: memory stays flat
+            with PlanWriter(out_dir, cfg, events=inputs.events, charts=not no_charts) as writer:
+                result = build_plan(cfg, on_queue=writer.add, keep=False, **run)
+                if not result.queues:
+                    writer.abort()
+                    _fail(log, result)
+                written = writer.finish()
+            totals = writer.totals
+        else:  # the workbook and the HTML report need every queue at once
+            result = build_plan(cfg, **run)
+            if not result.queues:
+                _fail(log, result)
+            written = result.write(out_dir, charts=not no_charts, formats=formats)
+            table = result.plan
+            totals = {"rows": len(table), "cost": float(table["cost"].sum()),
+                      "agent_hours": float(table["agents_scheduled"].sum()
+                                           * cfg.interval_s / 3600)}
         for name, reason in result.failures.items():
             log.failure(name, reason)
-        if not result.queues:
-            raise click.exceptions.Exit(EXIT_DATA)
-        written = result.write(out_dir, charts=not no_charts, formats=formats)
         manifest = build_manifest(
             cfg, command="plan",
             models={n: {"model": q.model} for n, q in result.queues.items()},
@@ -113,20 +128,23 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
                       "formats": list(formats)})
         write_manifest(manifest, out_dir)
 
-    plan_table = result.plan
-    agent_hours = float((plan_table["agents_scheduled"] * cfg.interval_s / 3600).sum())
     status = "ok" if not result.failures else f"{len(result.failures)} queue(s) failed"
-    if not log.json:
+    if not log.json and len(result.queues) <= 20:
         for name, q in result.queues.items():
-            click.echo(f"  {name:<12} model {q.model:<24} volume "
-                       f"{q.plan['volume'].sum():>10,.0f}  peak agents "
-                       f"{int(q.plan['agents_scheduled'].max()):>4}")
+            click.echo(f"  {name:<12} model {q.model}")
     log.summary(
-        f"wfm plan: {status}: {len(result.queues)} queue(s), {len(plan_table)} intervals, "
-        f"{agent_hours:,.0f} agent-hours, cost {plan_table['cost'].sum():,.0f} "
+        f"wfm plan: {status}: {len(result.queues)} queue(s), {totals['rows']} intervals, "
+        f"{totals['agent_hours']:,.0f} agent-hours, cost {totals['cost']:,.0f} "
         f"(staffed to {result.volume_column}) in {time.monotonic() - started:.1f}s; "
         f"{len(written) + 1} files in {out_dir}",
-        queues=len(result.queues), failed=len(result.failures), agent_hours=agent_hours,
-        out=str(out_dir))
+        queues=len(result.queues), failed=len(result.failures),
+        agent_hours=round(totals["agent_hours"], 3), out=str(out_dir))
     if result.failures:
         raise click.exceptions.Exit(EXIT_PARTIAL)
+
+
+def _fail(log: RunLog, result) -> None:
+    """Every queue failed: report each and exit 1 without writing a plan."""
+    for name, reason in result.failures.items():
+        log.failure(name, reason)
+    raise click.exceptions.Exit(EXIT_DATA)

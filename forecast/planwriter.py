@@ -1,0 +1,98 @@
+"""Stream a plan to disk queue by queue, so a run over thousands of queues never holds
+every queue's plan in memory.
+
+``PlanWriter.add`` appends one queue's rows to a hidden temporary ``plan.csv`` and
+keeps only that queue's daily summary; ``finish`` writes ``daily.csv`` and moves
+``plan.csv`` into place. Until ``finish`` nothing visible changes in the folder, and
+``abort`` (or an exception inside ``with``) removes the temporary file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import atomic_path, write_csv
+from .config import PlanConfig
+from .plan import QueuePlan, daily_summary
+
+__all__ = ["PlanWriter"]
+
+
+class PlanWriter:
+    """Write plan.csv, daily.csv and per-queue charts as queues complete.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder.
+    config
+        The plan configuration (interval, hours per FTE).
+    events
+        Events table, for marking charts.
+    charts
+        Write ``chart_<queue>.png`` per queue.
+    """
+
+    def __init__(self, out_dir: str | Path, config: PlanConfig, *, events: pd.DataFrame | None,
+                 charts: bool = True):
+        from .report import DAILY_COLUMNS, FLOAT_FORMAT
+
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.events = events
+        self.charts = charts
+        self._float_format = FLOAT_FORMAT
+        self._daily_columns = DAILY_COLUMNS
+        self._daily: list[pd.DataFrame] = []
+        self._columns: list[str] | None = None
+        self._stack = contextlib.ExitStack()
+        self._plan_tmp = self._stack.enter_context(atomic_path(self.out_dir / "plan.csv"))
+        self._charts: list[Path] = []
+        self.models: dict[str, str] = {}
+        self.totals = {"rows": 0, "agent_hours": 0.0, "cost": 0.0}
+
+    def add(self, queue_plan: QueuePlan) -> None:
+        """Append one queue's plan (queues must arrive in a stable order)."""
+        from .report import ordered_plan_columns, plan_chart, safe_name, save_figure
+
+        plan = queue_plan.plan
+        if self._columns is None:
+            self._columns = ordered_plan_columns(plan)
+        plan[self._columns].to_csv(
+            self._plan_tmp, mode="a", header=not self.totals["rows"], index=False,
+            lineterminator="\n", float_format=self._float_format, date_format="%Y-%m-%d %H:%M")
+        self._daily.append(daily_summary(plan, interval_s=self.config.interval_s,
+                                         hours_per_fte=self.config.hours_per_fte))
+        self.models[queue_plan.queue] = queue_plan.model
+        self.totals["rows"] += len(plan)
+        self.totals["agent_hours"] += float(plan["agents_scheduled"].sum()
+                                            * self.config.interval_s / 3600)
+        self.totals["cost"] += float(plan["cost"].sum())
+        if self.charts:
+            fig = plan_chart(queue_plan, self.events, interval_s=self.config.interval_s)
+            self._charts.append(save_figure(
+                fig, self.out_dir / f"chart_{safe_name(queue_plan.queue)}.png"))
+
+    def finish(self) -> list[Path]:
+        """Move plan.csv into place and write daily.csv; returns the files written."""
+        daily = pd.concat(self._daily, ignore_index=True) if self._daily else pd.DataFrame(
+            columns=self._daily_columns)
+        daily_path = write_csv(daily[self._daily_columns], self.out_dir / "daily.csv",
+                               float_format=self._float_format, date_format="%Y-%m-%d")
+        self._stack.close()  # renames the temporary plan.csv into place
+        return [self.out_dir / "plan.csv", daily_path, *self._charts]
+
+    def abort(self) -> None:
+        """Drop the temporary plan.csv (charts already written stay)."""
+        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+    def __enter__(self) -> PlanWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            with contextlib.suppress(RuntimeError):
+                self.abort()
