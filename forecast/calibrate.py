@@ -81,8 +81,10 @@ AVAILABILITY_GRID = np.round(np.arange(0.05, 1.5 + 1e-9, 0.0025), 4)
 SURVIVAL_POINTS_S = (10, 30, 60, 120, 300)
 #: Idle time after which an agent is taken to have left (see :func:`interval_table`).
 DEFAULT_SHIFT_GAP_S = 900.0
-#: Patience multipliers searched when patience is fitted jointly (0.5x to 4x, geometric).
-PATIENCE_MULTIPLIERS = np.round(np.geomspace(0.5, 4.0, 37), 4)
+#: Patience multipliers searched first when patience is fitted jointly (0.5x to 4x in
+#: steps of 2^0.25, 1 included); the search is then refined around the best of them.
+PATIENCE_MULTIPLIERS = 2.0 ** np.linspace(-1.0, 2.0, 13)
+PATIENCE_REFINE_POINTS = 9
 
 
 # --------------------------------------------------------------------------- patience
@@ -737,8 +739,9 @@ def fit_availability(
     """Fit the factor (and optionally the patience) that make Erlang A reproduce the
     observed intervals.
 
-    Minimises, over ``factor`` on ``grid`` (and patience ``m x patience_s`` for ``m`` in
-    ``patience_multipliers`` when ``fit_patience``),
+    Minimises, over ``factor`` on ``grid`` (and, when ``fit_patience``, patience
+    ``m x patience_s`` for ``m`` in ``patience_multipliers`` and then on a finer geometric
+    grid between the neighbours of the best ``m``),
     ``sum_h n_h [(SL_h - SL_obs_h)^2 + abandon_weight (Ab_h - Ab_obs_h)^2]``
     where ``n_h`` is the number of calls offered in interval ``h`` (the observed
     proportions have variance about ``p(1-p)/n_h``), ``SL_h`` and ``Ab_h`` are Erlang
@@ -768,23 +771,40 @@ def fit_availability(
     sl_obs = use["service_level"].to_numpy(dtype=float)
     ab_obs = use["abandonment"].to_numpy(dtype=float)
     grid = np.asarray(grid, dtype=float)
-    patiences = patience_s * (
-        np.asarray(patience_multipliers, float) if fit_patience else np.array([1.0])
-    )
+    multipliers = np.asarray(patience_multipliers, float) if fit_patience else np.array([1.0])
 
     days, day_index = np.unique(use["ds"].dt.normalize().to_numpy(), return_inverse=True)
+    one_hot = np.zeros((n.size, days.size))
+    one_hot[np.arange(n.size), day_index] = 1.0
     max_servers = int(np.ceil(grid.max() * staff.max())) + 1
-    servers = grid[:, None] * staff[None, :]  # (grid, intervals)
-    per_day = np.zeros((patiences.size, grid.size, days.size))
-    tables = []
-    for i, theta in enumerate(patiences):
+    # where each (factor, interval) falls in the servers table: shared by every patience
+    servers = np.clip(grid[:, None] * staff[None, :], 0.0, max_servers)  # (grid, intervals)
+    low = np.minimum(np.floor(servers).astype(np.int64), max_servers - 1)
+    frac = servers - low
+    at_low = low + np.arange(n.size) * (max_servers + 1)
+
+    def evaluate(theta: float):
         sl_table, ab_table = _metric_table(rate, aht, np.full(n.size, theta), target_s, max_servers)
-        tables.append((sl_table, ab_table))
-        loss = n * (
-            (_interpolate(sl_table, servers) - sl_obs) ** 2
-            + abandon_weight * (_interpolate(ab_table, servers) - ab_obs) ** 2
-        )
-        np.add.at(per_day[i].T, day_index, loss.T)
+        sl_flat, ab_flat = sl_table.ravel(), ab_table.ravel()
+        sl_lo, ab_lo = sl_flat[at_low], ab_flat[at_low]
+        sl_pred = sl_lo + frac * (sl_flat[at_low + 1] - sl_lo)
+        ab_pred = ab_lo + frac * (ab_flat[at_low + 1] - ab_lo)
+        loss = n * ((sl_pred - sl_obs) ** 2 + abandon_weight * (ab_pred - ab_obs) ** 2)
+        return loss @ one_hot, (sl_table, ab_table)
+
+    results = {float(m): evaluate(patience_s * m) for m in multipliers}
+    if fit_patience and len(multipliers) > 1:
+        # refine around the best coarse multiplier (one coarse step either side)
+        coarse = np.sort(multipliers)
+        b = int(np.argmin([results[float(m)][0].sum(axis=1).min() for m in coarse]))
+        lo, hi = coarse[max(b - 1, 0)], coarse[min(b + 1, coarse.size - 1)]
+        for m in np.geomspace(lo, hi, PATIENCE_REFINE_POINTS):
+            if not np.isclose(m, list(results), rtol=1e-9).any():
+                results[float(m)] = evaluate(patience_s * m)
+    keys = sorted(results)
+    patiences = patience_s * np.array(keys)
+    per_day = np.stack([results[k][0] for k in keys])  # (patience, grid, days)
+    tables = [results[k][1] for k in keys]
     flat = per_day.reshape(-1, days.size)
     best = int(np.argmin(flat.sum(axis=1)))
     best_p, best_g = divmod(best, grid.size)
