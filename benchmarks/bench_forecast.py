@@ -196,6 +196,7 @@ def run_models(hist, events, folds, settings, peers: bool, seasons, with_plain: 
              ("slot mean, last 4 weeks", "slot_mean", {"weeks": 4}),
              ("slot mean, last 8 weeks", "slot_mean", {"weeks": 8}),
              ("topdown", "topdown", {}),
+             ("Holt-Winters daily totals x profile", "holt_winters", {}),
              ("ensemble (topdown + slot mean)", "ensemble", {})]
     for label, name, params in specs:
         scored = backtest(hist, lambda n=name, p=params: build_model(n, events, **p), events,

@@ -189,3 +189,26 @@ def test_fit_forecast_with_a_fixed_model_skips_the_backtest(hist):
     assert choice.name == "slot_mean" and choice.leaderboard is None
     # the history's own AHT (280 s mornings, 300 s afternoons) carries over
     assert set(np.round(out["aht_s"].unique())) == {280.0, 300.0}
+
+
+# ----------------------------------------------------------------- ensemble
+def test_ensemble_is_the_weighted_mean_of_its_members(hist):
+    horizon = next_week(hist)
+    members = [make_model(n).fit(hist).predict(horizon)["mean"].to_numpy()
+               for n in ("topdown", "slot_mean")]
+    ens = make_model("ensemble", weights=(3, 1)).fit(hist).predict(horizon)["mean"].to_numpy()
+    np.testing.assert_allclose(ens, 0.75 * members[0] + 0.25 * members[1], rtol=1e-9)
+
+
+def test_ensemble_rejects_itself_as_a_member(hist):
+    from forecast.exceptions import ModelError
+
+    with pytest.raises(ModelError, match="members"):
+        make_model("ensemble", members=("ensemble",)).fit(hist)
+
+
+def test_auto_candidates_include_the_ensemble_default():
+    from forecast.forecasters.select import AUTO_CANDIDATES, DEFAULT_MODEL
+
+    assert DEFAULT_MODEL in AUTO_CANDIDATES
+    assert "prophet" not in AUTO_CANDIDATES  # slow models are opt-in

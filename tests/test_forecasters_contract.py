@@ -53,7 +53,7 @@ def next_week(hist: pd.DataFrame, days: int = 7, **grid) -> pd.DatetimeIndex:
     return business_grid(str(start.date()), days, **grid)
 
 
-SLOW = {"prophet", "sarimax", "mstl"}
+SLOW = {"prophet", "holt_winters"}
 NAMES = sorted(MODELS)
 
 

@@ -5,7 +5,7 @@ Importing this package registers every built-in model in :data:`MODELS`.
 
 from __future__ import annotations
 
-from . import baselines, ensemble, topdown  # noqa: F401  (registration)
+from . import baselines, ensemble, prophet_, statsmodels_, topdown  # noqa: F401  (registration)
 from .aht import forecast_aht
 from .base import (
     DEFAULT_QUANTILES,

@@ -102,7 +102,7 @@ def _load_builtin_models() -> None:
 
 
 #: modules whose import registers the built-in models (prophet itself loads lazily)
-_BUILTIN_MODULES = (".baselines", ".topdown", ".ensemble")
+_BUILTIN_MODULES = (".baselines", ".topdown", ".ensemble", ".statsmodels_", ".prophet_")
 
 
 # --------------------------------------------------------------------------- inputs
