@@ -1,0 +1,420 @@
+"""Planner-facing summaries of a plan table: daily and weekly totals, combined
+requirements of queues that share agents, and side-by-side plan comparisons.
+
+Pure pandas, no I/O. Every function takes the plan table (one row per queue x
+interval, see :attr:`forecast.plan.PlanResult.plan`) or a :class:`PlanResult`.
+
+Definitions used throughout
+---------------------------
+agent-hours
+    ``agents_scheduled x interval_s / 3600`` summed over the period (heads on shift,
+    after shrinkage and availability).
+FTE
+    For a day, agent-hours / (``hours_per_fte`` / 5), as in
+    :func:`forecast.plan.daily_summary`; for a week, agent-hours / ``hours_per_fte``;
+    over a whole horizon of ``d`` days, agent-hours / (``hours_per_fte`` x d / 7).
+service level
+    Volume-weighted mean of the interval service levels (intervals without a
+    service level are left out of both sums).
+peak
+    The interval with the most scheduled agents (across queues: the most agents
+    summed over the queues in that interval); the earliest such interval on ties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from .config import PlanConfig
+    from .plan import PlanResult
+
+__all__ = [
+    "ALL_QUEUES",
+    "SUMMARY_COLUMNS",
+    "COMPARED_METRICS",
+    "period_summary",
+    "daily_table",
+    "weekly_table",
+    "horizon_totals",
+    "CombinedRequirement",
+    "combined_requirement",
+    "compare_plans",
+]
+
+#: The ``queue`` label of rows that total across queues.
+ALL_QUEUES = "all"
+
+#: Columns of :func:`period_summary` (and the daily/weekly tables) in order.
+SUMMARY_COLUMNS = ["queue", "period", "start", "days", "volume", "agent_hours", "fte", "cost",
+                   "service_level", "peak_ds", "peak_agents"]
+
+#: Metrics shown side by side by :func:`compare_plans`.
+COMPARED_METRICS = ("volume", "agent_hours", "fte", "cost", "service_level")
+
+_PERIODS = {"day": "D", "week": "W", "total": None}
+_REQUIRED = ("queue", "ds", "volume", "agents_scheduled", "service_level", "cost")
+
+
+def _check_plan(plan: pd.DataFrame, required: Sequence[str] = _REQUIRED) -> None:
+    missing = [c for c in required if c not in plan.columns]
+    if missing:
+        raise ValueError(f"plan table has no column '{missing[0]}'; expected the plan.csv "
+                         f"columns ({', '.join(required)}, ...)")
+
+
+def _period_start(ds: pd.Series, period: str) -> pd.Series:
+    day = ds.dt.normalize()
+    if period == "day":
+        return day
+    if period == "week":  # weeks run Monday to Sunday, labelled by their Monday
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    return pd.Series(day.min(), index=ds.index)
+
+
+def _fte_hours(period: str, days: pd.Series, hours_per_fte: float) -> pd.Series | float:
+    """Hours one full-time agent works in the period (the FTE divisor)."""
+    if period == "day":
+        return hours_per_fte / 5.0
+    if period == "week":
+        return hours_per_fte
+    return hours_per_fte * days / 7.0
+
+
+def period_summary(
+    plan: pd.DataFrame,
+    *,
+    interval_s: int,
+    hours_per_fte: float,
+    period: str = "day",
+    totals: bool = True,
+) -> pd.DataFrame:
+    """Per queue (and across queues) and period: volume, agent-hours, FTE, cost, SL, peak.
+
+    Parameters
+    ----------
+    plan
+        The plan table (``queue, ds, volume, agents_scheduled, service_level, cost``).
+    interval_s
+        Interval length in seconds.
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+    period
+        ``"day"``, ``"week"`` (Monday to Sunday) or ``"total"`` (the whole horizon).
+    totals
+        Add rows with queue ``"all"`` summing across queues.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SUMMARY_COLUMNS`: ``period`` names the period kind, ``start`` its first
+        day (for weeks, the Monday, even when the plan starts later in the week),
+        ``days`` how many calendar days of the period lie in the horizon (first to
+        last planned day of any queue): a week with ``days < 7`` is partial, and its
+        weekly FTE counts only those days' hours.
+    """
+    if period not in _PERIODS:
+        raise ValueError(f"period must be one of {', '.join(_PERIODS)}, got '{period}'")
+    if interval_s <= 0 or hours_per_fte <= 0:
+        raise ValueError("interval_s and hours_per_fte must be > 0")
+    _check_plan(plan)
+    sl = plan["service_level"].to_numpy(dtype=float)
+    volume = plan["volume"].to_numpy(dtype=float)
+    known = np.isfinite(sl)
+    frame = pd.DataFrame({
+        "queue": plan["queue"].astype(str).to_numpy(),
+        "ds": pd.to_datetime(plan["ds"]).to_numpy(),
+        "volume": volume,
+        "agents": plan["agents_scheduled"].to_numpy(dtype=float),
+        "cost": plan["cost"].to_numpy(dtype=float),
+        "sl_num": np.where(known, sl * volume, 0.0),  # volume-weighted SL, NaNs left out
+        "sl_den": np.where(known, volume, 0.0),
+    })
+    frame["start"] = _period_start(frame["ds"], period).to_numpy()
+    frame["date"] = frame["ds"].dt.normalize()
+    parts = [_summarise(frame, interval_s, hours_per_fte, period)]
+    if totals and len(frame):
+        parts.append(_summarise(_across_queues(frame), interval_s, hours_per_fte, period))
+    out = pd.concat(parts, ignore_index=True)
+    out["days"] = _calendar_days(frame, period).reindex(out["start"]).to_numpy(dtype="int64")
+    out["fte"] = out["agent_hours"] / _fte_hours(period, out["days"], hours_per_fte)
+    return out[SUMMARY_COLUMNS]
+
+
+def _calendar_days(frame: pd.DataFrame, period: str) -> pd.Series:
+    """Calendar days of the horizon (first to last planned day, all queues) per period
+    start: a queue closed on Sundays still plans whole weeks."""
+    if not len(frame):
+        return pd.Series(dtype="int64")
+    dates = pd.Series(pd.date_range(frame["date"].min(), frame["date"].max(), freq="D"))
+    return _period_start(dates, period).value_counts().sort_index()
+
+
+def _across_queues(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per interval with the queues summed."""
+    pooled = frame.groupby("ds", sort=True).agg(
+        volume=("volume", "sum"), agents=("agents", "sum"), cost=("cost", "sum"),
+        sl_num=("sl_num", "sum"), sl_den=("sl_den", "sum"), start=("start", "first"),
+        date=("date", "first"),
+    ).reset_index()
+    pooled.insert(0, "queue", ALL_QUEUES)
+    return pooled
+
+
+def _summarise(frame: pd.DataFrame, interval_s: int, hours_per_fte: float,
+               period: str) -> pd.DataFrame:
+    keys = ["queue", "start"]
+    work = frame.assign(agent_hours=frame["agents"] * (interval_s / 3600.0))
+    out = work.groupby(keys, sort=True).agg(
+        volume=("volume", "sum"), agent_hours=("agent_hours", "sum"),
+        cost=("cost", "sum"), sl_num=("sl_num", "sum"), sl_den=("sl_den", "sum"),
+    )
+    # the peak: the first interval holding the period's maximum of scheduled agents
+    ordered = work.sort_values(keys + ["agents", "ds"], ascending=[True, True, False, True],
+                               kind="stable")
+    peaks = ordered.groupby(keys, sort=True).head(1).set_index(keys)
+    out["peak_ds"] = peaks["ds"]
+    out["peak_agents"] = peaks["agents"].astype("int64")
+    out = out.reset_index()
+    out["period"] = period
+    out["service_level"] = out["sl_num"] / out["sl_den"].where(out["sl_den"] > 0)
+    return out.reindex(columns=SUMMARY_COLUMNS)
+
+
+def daily_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
+                totals: bool = True) -> pd.DataFrame:
+    """:func:`period_summary` by day."""
+    return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
+                          period="day", totals=totals)
+
+
+def weekly_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
+                 totals: bool = True) -> pd.DataFrame:
+    """:func:`period_summary` by Monday-to-Sunday week."""
+    return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
+                          period="week", totals=totals)
+
+
+def horizon_totals(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
+                   totals: bool = True) -> pd.DataFrame:
+    """:func:`period_summary` over the whole horizon (FTE = average heads on contract)."""
+    return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
+                          period="total", totals=totals)
+
+
+# ------------------------------------------------------------------ shared agents
+
+
+@dataclass
+class CombinedRequirement:
+    """Requirement of queues served by one pool of agents.
+
+    Attributes
+    ----------
+    intervals
+        Per group and interval: ``group, ds, agents_raw`` (the queues' fractional
+        requirements summed), ``agents_combined`` (that sum rounded up),
+        ``agents_separate`` (the queues' rounded requirements summed), ``saving``
+        (separate - combined, never negative); with a configuration also
+        ``scheduled_combined``, ``scheduled_separate`` and ``scheduled_saving`` (heads
+        after each queue's shrinkage and availability).
+    summary
+        Per group: ``group, queues, intervals``, agent-hours combined and separate
+        (productive agents), ``saving_hours``, ``saving_pct``, ``peak_combined``,
+        ``peak_separate``; with a configuration also scheduled agent-hours and saving.
+    """
+
+    intervals: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def combined_requirement(
+    plan: pd.DataFrame,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    interval_s: int,
+    config: PlanConfig | None = None,
+) -> CombinedRequirement:
+    """Sum fractional requirements across queues that share agents, then round up.
+
+    Each queue's plan rounds its own fractional requirement (``agents_raw``) up to
+    whole agents; when the same agents serve several queues, only the pooled sum
+    needs rounding, which saves up to one agent per queue per interval. This counts
+    that rounding saving only: it keeps each queue's own requirement, so it does not
+    claim the larger economy of scale of merging the queues' traffic.
+
+    Parameters
+    ----------
+    plan
+        The plan table (``queue, ds, agents_raw, agents_required``; with ``config``
+        also ``agents_scheduled``).
+    groups
+        Group name -> the queues its agents serve.
+    interval_s
+        Interval length in seconds (for agent-hours).
+    config
+        The plan configuration; when given, scheduled heads are compared too, using
+        each queue's shrinkage and availability.
+
+    Returns
+    -------
+    CombinedRequirement
+    """
+    _check_plan(plan, ("queue", "ds", "agents_raw", "agents_required")
+                + (("agents_scheduled",) if config is not None else ()))
+    if not groups:
+        raise ConfigError("no groups given; name at least one group of queues", key="groups")
+    known = set(plan["queue"].astype(str))
+    rows, summaries = [], []
+    interval_h = interval_s / 3600.0
+    for group, queues in groups.items():
+        queues = [str(q) for q in queues]
+        if not queues:
+            raise ConfigError(f"group '{group}' lists no queues", key=f"groups.{group}")
+        missing = [q for q in queues if q not in known]
+        if missing:
+            raise ConfigError(f"group '{group}': queue '{missing[0]}' is not in the plan; "
+                              f"queues found: {', '.join(sorted(known))}",
+                              key=f"groups.{group}")
+        part = plan[plan["queue"].astype(str).isin(queues)]
+        work = pd.DataFrame({
+            "ds": pd.to_datetime(part["ds"]).to_numpy(),
+            "agents_raw": part["agents_raw"].to_numpy(dtype=float),
+            "agents_separate": part["agents_required"].to_numpy(dtype=float),
+        })
+        if config is not None:
+            productive = np.array([(1.0 - config.queue(q).shrinkage)
+                                   * config.queue(q).availability
+                                   for q in part["queue"].astype(str)], dtype=float)
+            work["heads_raw"] = work["agents_raw"].to_numpy() / productive
+            work["scheduled_separate"] = part["agents_scheduled"].to_numpy(dtype=float)
+        summed = work.groupby("ds", sort=True).sum().reset_index()
+        summed["agents_combined"] = _ceil(summed["agents_raw"])
+        summed["agents_separate"] = summed["agents_separate"].astype("int64")
+        summed["saving"] = summed["agents_separate"] - summed["agents_combined"]
+        columns = ["group", "ds", "agents_raw", "agents_combined", "agents_separate", "saving"]
+        if config is not None:
+            summed["scheduled_combined"] = _ceil(summed.pop("heads_raw"))
+            summed["scheduled_separate"] = summed["scheduled_separate"].astype("int64")
+            summed["scheduled_saving"] = (summed["scheduled_separate"]
+                                          - summed["scheduled_combined"])
+            columns += ["scheduled_combined", "scheduled_separate", "scheduled_saving"]
+        summed.insert(0, "group", str(group))
+        summed = summed[columns]
+        rows.append(summed)
+        summary = {
+            "group": str(group),
+            "queues": ", ".join(queues),
+            "intervals": len(summed),
+            "agent_hours_combined": float(summed["agents_combined"].sum() * interval_h),
+            "agent_hours_separate": float(summed["agents_separate"].sum() * interval_h),
+            "peak_combined": int(summed["agents_combined"].max()) if len(summed) else 0,
+            "peak_separate": int(summed["agents_separate"].max()) if len(summed) else 0,
+        }
+        summary["saving_hours"] = summary["agent_hours_separate"] - summary["agent_hours_combined"]
+        summary["saving_pct"] = (100.0 * summary["saving_hours"] / summary["agent_hours_separate"]
+                                 if summary["agent_hours_separate"] > 0 else 0.0)
+        if config is not None:
+            summary["scheduled_hours_combined"] = float(
+                summed["scheduled_combined"].sum() * interval_h)
+            summary["scheduled_hours_separate"] = float(
+                summed["scheduled_separate"].sum() * interval_h)
+            summary["scheduled_saving_hours"] = (summary["scheduled_hours_separate"]
+                                                 - summary["scheduled_hours_combined"])
+        summaries.append(summary)
+    return CombinedRequirement(intervals=pd.concat(rows, ignore_index=True),
+                               summary=pd.DataFrame(summaries))
+
+
+def _ceil(values: pd.Series) -> pd.Series:
+    """Round up, ignoring float noise of 1e-9 (a sum of 2.0000000001 needs 2 agents)."""
+    return np.maximum(np.ceil(values.to_numpy(dtype=float) - 1e-9), 0).astype("int64")
+
+
+# ------------------------------------------------------------------ comparisons
+
+
+def compare_plans(
+    base: PlanResult | pd.DataFrame,
+    other: PlanResult | pd.DataFrame,
+    label_base: str = "base",
+    label_other: str = "other",
+    *,
+    by: str = "day",
+    interval_s: int | None = None,
+    hours_per_fte: float | None = None,
+) -> pd.DataFrame:
+    """Two plans side by side per queue and period, with the difference.
+
+    Used for P50 vs P80 plans and for what-if scenarios.
+
+    Parameters
+    ----------
+    base, other
+        Plans as :class:`~forecast.plan.PlanResult` or plan tables.
+    label_base, label_other
+        Suffixes of the two plans' columns (``fte_base``, ``fte_p80``, ...).
+    by
+        ``"day"``, ``"week"`` or ``"total"`` (one row per queue over the horizon).
+    interval_s, hours_per_fte
+        Needed when a plan is given as a table; taken from a PlanResult's config
+        otherwise (given values must agree with it).
+
+    Returns
+    -------
+    DataFrame
+        ``queue, start``, then for each of :data:`COMPARED_METRICS` the columns
+        ``<metric>_<label_base>``, ``<metric>_<label_other>``, ``<metric>_diff``
+        (other - base). Rows with queue ``"all"`` total across queues. A queue or
+        period present in only one plan has NaN for the other plan and the difference.
+    """
+    if label_base == label_other or "diff" in (label_base, label_other):
+        raise ValueError("label_base and label_other must differ and not be 'diff'")
+    if by not in _PERIODS:
+        raise ValueError(f"by must be one of {', '.join(_PERIODS)}, got '{by}'")
+    interval_s, hours_per_fte = _settings(base, other, interval_s, hours_per_fte)
+    tables = []
+    for label, source in ((label_base, base), (label_other, other)):
+        table = source if isinstance(source, pd.DataFrame) else source.plan
+        summary = period_summary(table, interval_s=interval_s, hours_per_fte=hours_per_fte,
+                                 period=by)
+        if by == "total":
+            summary["start"] = pd.NaT  # the two horizons may start on different days
+        tables.append(summary.set_index(["queue", "start"])[list(COMPARED_METRICS)]
+                      .add_suffix(f"_{label}"))
+    both = tables[0].join(tables[1], how="outer")
+    columns = []
+    for metric in COMPARED_METRICS:
+        a, b = f"{metric}_{label_base}", f"{metric}_{label_other}"
+        both[f"{metric}_diff"] = both[b] - both[a]
+        columns += [a, b, f"{metric}_diff"]
+    out = both[columns].reset_index()
+    order = out["queue"].eq(ALL_QUEUES).to_numpy()  # per-queue rows first, totals last
+    out = out.iloc[np.lexsort((out["start"].to_numpy(), out["queue"].to_numpy(), order))]
+    if by == "total":
+        out = out.drop(columns="start")
+    return out.reset_index(drop=True)
+
+
+def _settings(base, other, interval_s, hours_per_fte) -> tuple[int, float]:
+    for source in (base, other):
+        if isinstance(source, pd.DataFrame):
+            continue
+        cfg = source.config
+        if interval_s is not None and interval_s != cfg.interval_s:
+            raise ValueError(f"interval_s={interval_s} disagrees with the plan's "
+                             f"{cfg.interval_s}")
+        if hours_per_fte is not None and hours_per_fte != cfg.hours_per_fte:
+            raise ValueError(f"hours_per_fte={hours_per_fte} disagrees with the plan's "
+                             f"{cfg.hours_per_fte}")
+        interval_s, hours_per_fte = cfg.interval_s, cfg.hours_per_fte
+    if interval_s is None or hours_per_fte is None:
+        raise ValueError("give interval_s and hours_per_fte when both plans are tables")
+    return int(interval_s), float(hours_per_fte)
