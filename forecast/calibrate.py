@@ -1341,9 +1341,9 @@ def apply_calibration(
     calibration
         From :func:`calibrate` or :func:`load_calibration`.
     queues
-        Calibrated queue -> config queue name. Default: same names. The target
-        ``"*"`` applies the values to the defaults and to every queue of the config
-        (useful for a pooled calibration).
+        Calibrated queue -> config queue name. Default: same names, or, for a pooled
+        calibration, ``{pool: "*"}``. The target ``"*"`` applies the values to the
+        defaults and to every queue of the config.
     keys
         Which values to take from the calibration.
 
@@ -1352,7 +1352,12 @@ def apply_calibration(
     Calibrated queues with no section in the config get one, built from the
     defaults. A fitted availability above 1 is capped at 1 with a warning.
     """
-    mapping = dict(queues) if queues is not None else {q: q for q in calibration.queues}
+    if queues is not None:
+        mapping = dict(queues)
+    elif calibration.pool is not None:
+        mapping = {q: "*" for q in calibration.queues}
+    else:
+        mapping = {q: q for q in calibration.queues}
     unknown = [q for q in mapping if q not in calibration.queues]
     if unknown:
         raise ConfigError(

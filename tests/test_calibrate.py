@@ -462,6 +462,29 @@ def test_apply_calibration_sets_queue_values_and_leaves_the_input_alone(roster_c
     assert everywhere.queues["care"].aht_s == 100
 
 
+def test_pooled_calibration_applies_to_every_queue():
+    rng = np.random.default_rng(9)
+    waits, abandoned = simulated_waits(rng, 500, 100.0, 30.0)
+    records = pd.DataFrame(
+        {
+            "queue": pd.array(rng.choice(["a", "b"], 500), dtype="string"),
+            "arrival": pd.Timestamp("2024-01-01 09:00") + pd.to_timedelta(np.arange(500) * 7, "s"),
+            "wait_s": waits,
+            "outcome": pd.array(np.where(abandoned, "abandoned", "answered"), dtype="string"),
+            "handle_s": np.where(abandoned, np.nan, 200.0),
+            "agent": pd.array(np.where(abandoned, None, "x"), dtype="string"),
+        }
+    )
+    cal = calibrate(records, pool="centre", bootstrap=0)
+    assert list(cal.queues) == ["centre"]
+    config = config_from_dict(
+        {"data": {"volumes": "v.csv"}, "queues": {"a": {"aht_s": 90}, "b": {"aht_s": 120}}}
+    )
+    merged = apply_calibration(config, cal, keys=("aht_s", "patience_s"))
+    assert merged.queues["a"].aht_s == merged.queues["b"].aht_s == 200.0
+    assert merged.defaults.patience_s == cal.queues["centre"].config_values()["patience_s"]
+
+
 def test_availability_above_one_is_capped_with_a_warning(roster_calibration):
     cal = roster_calibration
     q = cal.queues["care"]
