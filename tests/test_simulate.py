@@ -151,27 +151,52 @@ def test_a_queue_does_not_depend_on_other_queues_or_later_replications():
     pd.testing.assert_frame_equal(short.replications, a.replications.iloc[:3])
 
 
+def run_kernel(fn, agents, arrival, service, patience, interval_s, use_heap):
+    block_end = np.full(agents.size, agents.size, np.int64)
+    table = kernel.next_on_duty_table(agents, block_end)
+    n = arrival.size
+    seg = [np.array([0], np.int64), np.array([n], np.int64), np.array([0], np.int64),
+           np.array([agents.size], np.int64)]
+    start, who, outcome = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int8)
+    fn(*seg, arrival, service, patience, agents, table, interval_s, start, who, outcome,
+       use_heap)
+    return start, who, outcome
+
+
+def random_case(seed: int):
+    rng = np.random.default_rng(seed)
+    n_int = int(rng.integers(1, 8))
+    agents = rng.integers(0, 7, n_int).astype(np.int64)
+    n = int(rng.integers(1, 300))
+    arrival = np.sort(rng.uniform(0, n_int * 100.0, n))
+    service = rng.exponential(rng.uniform(5, 60), n)
+    patience = np.where(rng.random(n) < 0.5, np.inf, rng.exponential(30, n))
+    return agents, arrival, service, patience
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_heap_and_linear_scan_choose_the_same_agents(seed):
+    agents, arrival, service, patience = random_case(seed)
+    scan = run_kernel(kernel.run_segments, agents, arrival, service, patience, 100.0, False)
+    heap = run_kernel(kernel.run_segments, agents, arrival, service, patience, 100.0, True)
+    for x, y in zip(scan, heap, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_compiled_kernel_equals_its_plain_python_source():
     if not kernel.HAVE_NUMBA:
         pytest.skip("numba absent: the plain Python code is what runs")
-    rng = np.random.default_rng(8)
-    agents = np.array([3, 1, 0, 4, 2], np.int64)
-    block_end = np.full(5, 5, np.int64)
-    table = kernel.next_on_duty_table(agents, block_end)
-    np.testing.assert_array_equal(table, kernel.next_on_duty_table.py_func(agents, block_end))
-    n = 300
-    arrival = np.sort(rng.uniform(0, 500, n))
-    service = rng.exponential(30, n)
-    patience = np.where(rng.random(n) < 0.5, np.inf, rng.exponential(20, n))
-    seg = [np.array([0], np.int64), np.array([n], np.int64), np.array([0], np.int64),
-           np.array([5], np.int64)]
-    outs = []
-    for fn in (kernel.run_segments, kernel.run_segments.py_func):
-        start, who, outcome = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int8)
-        fn(*seg, arrival, service, patience, agents, table, 100.0, start, who, outcome)
-        outs.append((start, who, outcome))
-    for x, y in zip(*outs, strict=True):
-        np.testing.assert_array_equal(x, y)
+    agents, arrival, service, patience = random_case(8)
+    block_end = np.full(agents.size, agents.size, np.int64)
+    np.testing.assert_array_equal(kernel.next_on_duty_table(agents, block_end),
+                                  kernel.next_on_duty_table.py_func(agents, block_end))
+    for use_heap in (False, True):
+        compiled = run_kernel(kernel.run_segments, agents, arrival, service, patience, 100.0,
+                              use_heap)
+        plain = run_kernel(kernel.run_segments.py_func, agents, arrival, service, patience,
+                           100.0, use_heap)
+        for x, y in zip(compiled, plain, strict=True):
+            np.testing.assert_array_equal(x, y)
 
 
 # ------------------------------------------------------------------ agents at boundaries

@@ -89,6 +89,7 @@ def run(
         start_s,
         agent,
         outcome,
+        table.shape[0] >= kernel.HEAP_FROM_AGENTS,
     )
     return start_s, agent, outcome
 

@@ -15,7 +15,7 @@ impatient callers:
 * customers are taken in arrival order; each starts at the earliest moment some agent
   is both free and on duty, no earlier than its arrival (first come, first served);
 * among agents able to start a call at the same moment, the one idle longest takes it
-  (the usual ACD rule);
+  (the usual ACD rule), the lowest index on ties (agents joining at one boundary);
 * a customer whose start would come later than ``arrival + patience`` abandons at that
   moment and takes no agent; one still queued when the segment ends is *waiting*.
 
@@ -48,6 +48,7 @@ __all__ = [
     "ANSWERED",
     "ABANDONED",
     "WAITING",
+    "HEAP_FROM_AGENTS",
     "next_on_duty_table",
     "run_segments",
     "aggregate_cells",
@@ -108,6 +109,34 @@ def _next_on_duty(table, agent, t, interval_s, seg_end):
 
 
 @njit(cache=True)
+def _heap_less(keys, ids, x, y):
+    """Order of heap slots x, y: earlier free time first, then lower agent index."""
+    return keys[x] < keys[y] or (keys[x] == keys[y] and ids[x] < ids[y])
+
+
+@njit(cache=True)
+def _sift_down(keys, ids, pos, size):
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            return
+        child = left
+        right = left + 1
+        if right < size and _heap_less(keys, ids, right, left):
+            child = right
+        if not _heap_less(keys, ids, child, pos):
+            return
+        keys[pos], keys[child] = keys[child], keys[pos]
+        ids[pos], ids[child] = ids[child], ids[pos]
+        pos = child
+
+
+#: above this many agents the kernel keeps them in a binary heap; below, a linear scan
+#: of their free times is faster (both choose the same agent)
+HEAP_FROM_AGENTS = 128
+
+
+@njit(cache=True)
 def run_segments(
     seg_call_lo,
     seg_call_hi,
@@ -122,8 +151,19 @@ def run_segments(
     start_s,
     agent_out,
     outcome,
+    use_heap,
 ):
     """Simulate every segment; write each customer's start, agent and outcome in place.
+
+    Each agent carries ``free_at``: the earliest moment it could start a call, being both
+    free and on duty. When arrivals enter a new interval, idle agents who are off duty
+    in it have ``free_at`` moved to the start of their next interval on duty; so a
+    customer arriving at ``a`` starts at ``max(a, smallest free_at)``, with that agent
+    (the one idle longest; the lowest index on ties, e.g. agents joining together).
+    The smallest ``free_at`` is found by a linear scan, or, with ``use_heap`` (worth it
+    from about ``HEAP_FROM_AGENTS`` agents), from a binary heap on ``(free_at, index)``:
+    O(agents) work per interval and O(log agents) per customer. Both give the same
+    result.
 
     Parameters
     ----------
@@ -139,62 +179,53 @@ def run_segments(
     start_s, agent_out, outcome : arrays (n,), written
         Start of service (NaN unless answered), agent index (-1 unless answered),
         outcome code (ANSWERED, ABANDONED, WAITING).
+    use_heap : bool
     """
     n_agents = table.shape[0]
-    free_at = np.empty(n_agents, np.float64)
+    keys = np.empty(n_agents, np.float64)  # free_at, in heap order when use_heap
+    ids = np.empty(n_agents, np.int64)  # the agent in each slot
     for s in range(seg_call_lo.shape[0]):
         int_lo = seg_int_lo[s]
         int_hi = seg_int_hi[s]
-        seg_start = int_lo * interval_s
         seg_stop = int_hi * interval_s
-        # free_at[i]: earliest moment agent i could start a call (free AND on duty)
-        for i in range(n_agents):
-            free_at[i] = _next_on_duty(table, i, seg_start, interval_s, int_hi)
+        for x in range(n_agents):
+            ids[x] = x
+            keys[x] = _next_on_duty(table, x, int_lo * interval_s, interval_s, int_hi)
+        current = int_lo
         for k in range(seg_call_lo[s], seg_call_hi[s]):
             a = arrival_s[k]
             j_a = int(math.floor(a / interval_s))
-            on_duty_now = agents[j_a] if j_a < int_hi else 0
-            # fast path: an on-duty agent is idle; the one idle longest answers at once
-            best_i = -1
-            best_free = math.inf
-            for i in range(on_duty_now):
-                if free_at[i] < best_free:
-                    best_free = free_at[i]
-                    best_i = i
-            if best_i >= 0 and best_free <= a:
-                start_s[k] = a
-                agent_out[k] = best_i
-                outcome[k] = ANSWERED
-                free_at[best_i] = _next_on_duty(table, best_i, a + service_s[k], interval_s, int_hi)
-                continue
-            best = math.inf
-            best_free = math.inf
-            best_i = -1
-            for i in range(n_agents):
-                f = free_at[i]
-                if f >= a:
-                    cand = f
-                elif i < on_duty_now:
-                    cand = a
-                else:  # idle but off duty at the arrival: next time on duty
-                    jj = table[i, j_a] if j_a < int_hi else int_hi
-                    cand = jj * interval_s if jj < int_hi else math.inf
-                if cand < best or (cand == best and f < best_free):
-                    best = cand
-                    best_free = f
-                    best_i = i
-            deadline = a + patience_s[k]
-            if best_i >= 0 and best <= deadline and best < seg_stop:
+            if j_a >= int_hi:  # rounding at the very end of the segment
+                j_a = int_hi - 1
+            if j_a != current:
+                boundary = j_a * interval_s
+                for x in range(n_agents):
+                    if keys[x] < boundary and ids[x] >= agents[j_a]:
+                        keys[x] = _next_on_duty(table, ids[x], boundary, interval_s, int_hi)
+                if use_heap:
+                    for x in range(n_agents // 2 - 1, -1, -1):
+                        _sift_down(keys, ids, x, n_agents)
+                current = j_a
+            slot = 0
+            if not use_heap:  # slots hold agents in index order: first minimum wins ties
+                for x in range(1, n_agents):
+                    if keys[x] < keys[slot]:
+                        slot = x
+            best = keys[slot] if n_agents > 0 else math.inf
+            if best < a:
+                best = a
+            if best <= a + patience_s[k] and best < seg_stop:
+                who = ids[slot]
                 start_s[k] = best
-                agent_out[k] = best_i
+                agent_out[k] = who
                 outcome[k] = ANSWERED
-                free_at[best_i] = _next_on_duty(
-                    table, best_i, best + service_s[k], interval_s, int_hi
-                )
+                keys[slot] = _next_on_duty(table, who, best + service_s[k], interval_s, int_hi)
+                if use_heap:
+                    _sift_down(keys, ids, 0, n_agents)
             else:
                 start_s[k] = math.nan
                 agent_out[k] = -1
-                outcome[k] = ABANDONED if deadline < seg_stop else WAITING
+                outcome[k] = ABANDONED if a + patience_s[k] < seg_stop else WAITING
 
 
 @njit(cache=True)
