@@ -274,7 +274,7 @@ def test_availability_of_one_is_recovered_when_agents_seen_all_serve():
 
 def test_joint_fit_recovers_factor_and_patience_when_both_are_unknown():
     rng = np.random.default_rng(8)
-    table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=360)
+    table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=240)
     # start from a patience estimate 40% too low: the joint fit corrects it
     est = fit_availability(
         table, patience_s=120.0, fit_patience=True, agents="agents_seen", bootstrap=30
@@ -520,7 +520,7 @@ def test_technion_february_calibration(shared_data):
     records = read_call_records(shared_data("technion_bank_calls_feb1999.tsv"))
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        cal = calibrate(records, pool="all", train=(None, "1999-02-22"), bootstrap=50)
+        cal = calibrate(records, pool="all", train=(None, "1999-02-22"), bootstrap=20)
     q = cal.queues["all"]
     # published analyses of these records put mean patience at several minutes
     assert 200 < q.patience.mean_s < 500
@@ -537,7 +537,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     arrays(np.float64, st.integers(1, 60), elements=st.floats(0, 1e4)),
     st.data(),
@@ -550,7 +550,7 @@ def test_kaplan_meier_is_a_non_increasing_probability(durations, data):
     assert curve.events.sum() == observed.sum()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     arrays(np.float64, st.integers(1, 60), elements=st.floats(0, 1e4)),
     st.data(),
