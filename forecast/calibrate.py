@@ -1015,6 +1015,7 @@ def calibrate(
     shift_gap_s: float = DEFAULT_SHIFT_GAP_S,
     fit_patience: bool = True,
     min_calls: int = 20,
+    min_intervals: int = 24,
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
@@ -1048,6 +1049,10 @@ def calibrate(
         estimate is kept beside it); False keeps the measured patience in the model.
     min_calls
         Intervals with fewer offered calls do not enter the availability fit.
+    min_intervals
+        A queue needs at least this many such intervals for an availability fit
+        (fewer cannot tell the factor from the patience); otherwise its
+        ``availability`` is None and only handle time and patience are learned.
     bootstrap, confidence, seed
         Bootstrap replicates (over days) and level of the intervals; the seed makes
         the result reproducible.
@@ -1084,7 +1089,7 @@ def calibrate(
         availability = None
         if (
             0 < patience.mean_s < math.inf
-            and not usable_intervals(own, min_calls=min_calls, agents=agents).empty
+            and len(usable_intervals(own, min_calls=min_calls, agents=agents)) >= min_intervals
         ):
             availability = fit_availability(
                 own,

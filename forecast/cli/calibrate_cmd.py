@@ -197,6 +197,7 @@ def calibrate_cmd(
                 f", availability {a.factor:.3f} [{a.low:.3f}, {a.high:.3f}] of "
                 f"{a.basis} with Erlang A patience {a.patience_s:.0f} s over "
                 f"{a.intervals} intervals"
+                + (" (at the edge of the search range: not identified)" if a.at_bound else "")
             )
         click.echo(line)
     if scores is not None:
