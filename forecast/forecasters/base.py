@@ -20,8 +20,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-
 from ..exceptions import DataValidationError, ModelError, NotFittedError
 
 __all__ = [
@@ -238,6 +236,8 @@ class ResidualCalibration:
         self.n_ = int(mean.size)
         if self.n_ < 10:
             return self
+        from scipy import optimize, stats  # imported here: scipy.stats is slow to load
+
         err2 = (actual - mean) ** 2
         design = np.column_stack([mean, mean**2])
         # weights stabilise the fit: squared errors scale with the variance itself
@@ -260,6 +260,8 @@ class ResidualCalibration:
 
     def quantiles(self, mean: np.ndarray, qs: Sequence[float]) -> np.ndarray:
         """Array of shape (len(mean), len(qs)), non-negative and non-decreasing in q."""
+        from scipy import stats
+
         mean = np.maximum(np.asarray(mean, dtype="float64"), 0.0)
         qs = np.asarray(qs, dtype="float64")
         if self.z_grid_ is None:
