@@ -15,6 +15,13 @@ Patience, estimated from the same records:
 * ``censored``: per call: a caller who hung up has its observed wait as patience; an
   answered caller gets its wait plus an exponential draw of the same mean (memoryless).
 
+Agents: ``distinct`` (every agent seen serving in the interval counts 1), ``span``
+(each agent's first-to-last service inside the interval), ``on shift`` (presence spans
+across idle gaps of at most 15 minutes, from :func:`forecast.calibrate.interval_table`;
+fractional, rounded up or down at random per replication) and ``factor x on shift``
+with the availability factor :func:`forecast.calibrate.calibrate` learns (Erlang A fit)
+on 1-21 February; the last week is scored separately as held out.
+
 Simplifications (see RESULTS.md): one pooled FCFS queue for all service types (agents
 here serve all of them), priority customers not served first, agents counted per
 interval may have been on duty for only part of it or busy with other work.
@@ -35,12 +42,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from forecast.calibrate import calibrate, interval_table  # noqa: E402
 from forecast.records import read_call_records  # noqa: E402
-from forecast.simulate import simulate_plan  # noqa: E402
+from forecast.simulate import simulate_plan, simulate_queue  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "technion_bank_calls_feb1999.tsv"
 TARGET_S = 20.0
 MIN_CALLS = 10  # intervals with fewer calls are too noisy to score one by one
+HOLDOUT_START = "1999-02-22"  # the availability factor is learned on calls before this
 
 
 def load_calls(path: Path) -> pd.DataFrame:
@@ -139,7 +148,8 @@ def score(table: pd.DataFrame) -> dict[str, float]:
         "sim aband": table["abandoned"].sum() / table["offered"].sum(),
         "obs ASA": table["obs_wait"].sum() / table["obs_answered"].sum(),
         "sim ASA": (table["asa_s"] * table["answered"]).sum() / table["answered"].sum(),
-        "sim occ": (table["occupancy"] * table["agents"]).sum() / table["agents"].sum(),
+        "sim occ": (table["occupancy"] * table["agents"]).sum(min_count=1)
+        / table["agents"].sum(),
     }
     for name, obs in (("service_level", "obs_service_level"), ("abandonment", "obs_abandonment"),
                       ("asa_s", "obs_asa_s")):
@@ -168,6 +178,59 @@ def run(calls, interval_s: int, how: str, variant: str, replications: int,
     seconds = time.perf_counter() - t0
     table = res.intervals.merge(observed(calls, plan, interval_s), on="ds")
     return table, seconds, res.notes
+
+
+def replay_fractional(calls: pd.DataFrame, agents: pd.Series, mean_patience_s: float,
+                      replications: int, seed: int = 0, interval_s: int = 3600):
+    """Replay against fractional agents per interval (e.g. agents on shift x a factor).
+
+    Each replication rounds every interval's agents up or down at random so that the
+    mean is the fractional value (5.3 agents: 6 with probability 0.3, else 5), and uses
+    the censored per-call patience. Each day is simulated from an empty queue with the
+    low-level :func:`forecast.simulate.simulate_queue`.
+    """
+    plan = build_plan(calls, interval_s, "distinct")  # the grid; agents replaced below
+    x = agents.reindex(plan["ds"]).fillna(0.0).to_numpy(np.float64)
+    rng = np.random.default_rng(seed)
+    arrival = calls["arrival"].to_numpy("datetime64[ns]")
+    wait = calls["wait_s"].to_numpy(np.float64)
+    abandoned = (calls["outcome"] == "abandoned").to_numpy()
+    handle = calls["handle_s"].to_numpy(np.float64)
+    known = np.isfinite(handle)
+    ds = plan["ds"].to_numpy("datetime64[ns]")
+    day = ds.astype("datetime64[D]")
+    sums = np.zeros((5, len(ds)))  # offered, within, abandoned, answered, wait of answered
+    for _ in range(replications):
+        patience = np.where(abandoned, wait, wait + rng.exponential(mean_patience_s, wait.size))
+        service = handle.copy()
+        service[~known] = handle[known][rng.integers(0, known.sum(), (~known).sum())]
+        n_agents = np.floor(x) + (rng.random(x.size) < x - np.floor(x))
+        for d in np.unique(day):
+            rows = np.flatnonzero(day == d)
+            start = ds[rows[0]]
+            end = ds[rows[-1]] + np.timedelta64(interval_s, "s")
+            mine = np.flatnonzero((arrival >= start) & (arrival < end))
+            if mine.size == 0:
+                continue
+            t = (arrival[mine] - start) / np.timedelta64(1, "s")
+            res = simulate_queue(t, service[mine], patience[mine], n_agents[rows], interval_s,
+                                 TARGET_S)
+            j = rows[0] + res["interval"].to_numpy()
+            answered = (res["outcome"] == "answered").to_numpy()
+            np.add.at(sums[0], j, 1)
+            np.add.at(sums[1], j, res["within_target"].to_numpy())
+            np.add.at(sums[2], j, (res["outcome"] == "abandoned").to_numpy())
+            np.add.at(sums[3], j, answered)
+            np.add.at(sums[4], j, np.where(answered, res["wait_s"].to_numpy(), 0.0))
+    sums /= replications
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = pd.DataFrame({
+            "ds": plan["ds"], "agents": x, "offered": sums[0],
+            "answered_within_target": sums[1], "abandoned": sums[2], "answered": sums[3],
+            "service_level": sums[1] / sums[0], "abandonment": sums[2] / sums[0],
+            "asa_s": sums[4] / sums[3], "occupancy": np.nan,
+        })
+    return table.merge(observed(calls, plan, interval_s), on="ds")
 
 
 def main() -> None:
@@ -199,6 +262,25 @@ def main() -> None:
                      "patience": variant, **score(table), "seconds": seconds})
         for note in notes:
             print(f"note ({interval_s // 60} min, {how}, {variant}): {note}")
+    # fractional staffing: agents on shift (presence spans), and scaled by the availability
+    # factor forecast.calibrate learns on 1-21 February (Erlang A fit, not this simulator)
+    on_shift = interval_table(calls, interval_s=3600, pool="all").set_index("ds")[
+        "agents_on_shift"]
+    learned = calibrate(calls, interval_s=3600, pool="all", train=(None, HOLDOUT_START),
+                        bootstrap=0).queues["all"]
+    factor = learned.availability.factor
+    print(f"availability factor learned on calls before {HOLDOUT_START}: {factor:.3f}")
+    for label, agents in (("on shift", on_shift), (f"{factor:.3f} x on shift",
+                                                     factor * on_shift)):
+        t0 = time.perf_counter()
+        table = replay_fractional(calls, agents, mean_patience_s, args.replications)
+        seconds = time.perf_counter() - t0
+        tables[(3600, label, "censored")] = table
+        rows.append({"interval": "60 min", "agents": label, "patience": "censored",
+                     **score(table), "seconds": seconds})
+        held = table[table["ds"] >= pd.Timestamp(HOLDOUT_START)]
+        rows.append({"interval": "60 min", "agents": f"{label}, 22-28 Feb only",
+                     "patience": "censored", **score(held), "seconds": float("nan")})
     result = pd.DataFrame(rows)
 
     print("\nWhole month (pooled over all calls):")
@@ -209,7 +291,7 @@ def main() -> None:
         print(f"| {r['interval']} | {r['agents']} | {r['patience']} | {100 * r['obs SL']:.1f}% | "
               f"{100 * r['sim SL']:.1f}% | {100 * r['obs aband']:.1f}% | "
               f"{100 * r['sim aband']:.1f}% | {r['obs ASA']:.0f} | {r['sim ASA']:.0f} | "
-              f"{100 * r['sim occ']:.0f}% |")
+              + ("-" if np.isnan(r["sim occ"]) else f"{100 * r['sim occ']:.0f}%") + " |")
     print(f"\nPer interval (intervals with >= {MIN_CALLS} calls), simulated - observed:")
     print("| interval | agents | patience | intervals | SL MAE | SL bias | SL corr | "
           "abandon MAE | abandon bias | ASA MAE s | ASA bias s | run s |")
@@ -219,12 +301,13 @@ def main() -> None:
               f"{100 * r['service_level MAE']:.1f} pt | {100 * r['service_level bias']:+.1f} pt | "
               f"{r['service_level corr']:.2f} | {100 * r['abandonment MAE']:.1f} pt | "
               f"{100 * r['abandonment bias']:+.1f} pt | {r['asa_s MAE']:.0f} | "
-              f"{r['asa_s bias']:+.0f} | {r['seconds']:.1f} |")
+              f"{r['asa_s bias']:+.0f} | "
+              + ("-" if np.isnan(r["seconds"]) else f"{r['seconds']:.1f}") + " |")
 
     table = tables[(3600, "distinct", "censored")]
-    table = table.merge(tables[(3600, "span", "censored")][["ds", "answered_within_target",
-                                                           "abandoned", "offered", "agents"]],
-                        on="ds", suffixes=("", "_span"))
+    calibrated = tables[(3600, f"{factor:.3f} x on shift", "censored")]
+    table = table.merge(calibrated[["ds", "answered_within_target", "abandoned", "offered",
+                                    "agents"]], on="ds", suffixes=("", "_cal"))
     table = table.assign(hour=table["ds"].dt.hour)
     profile = table.groupby("hour").agg(
         calls=("obs_offered", "sum"),
@@ -234,22 +317,22 @@ def main() -> None:
         obs_ab=("obs_abandoned", "sum"),
         sim_ab=("abandoned", "sum"),
         sim_offered=("offered", "sum"),
-        agents_span=("agents_span", "mean"),
-        span_within=("answered_within_target_span", "sum"),
-        span_ab=("abandoned_span", "sum"),
+        agents_cal=("agents_cal", "mean"),
+        cal_within=("answered_within_target_cal", "sum"),
+        cal_ab=("abandoned_cal", "sum"),
     )
     profile = profile[profile["calls"] >= 200]
-    print("\nBy hour of day (60 min, censored patience), month totals; sim with distinct-agent "
-          "and span counts:")
-    print("| hour | calls | agents distinct / span | SL obs | SL sim distinct | SL sim span | "
-          "abandon obs | abandon sim distinct | abandon sim span |")
+    print(f"\nBy hour of day (60 min, censored patience), month totals; simulated with the "
+          f"distinct agents seen and with {factor:.3f} x agents on shift (calibrated):")
+    print("| hour | calls | agents seen / calibrated | SL obs | SL sim seen | SL sim calibrated | "
+          "abandon obs | abandon sim seen | abandon sim calibrated |")
     print("|---|---|---|---|---|---|---|---|---|")
     for hour, p in profile.iterrows():
-        print(f"| {hour:02d}:00 | {p.calls:,.0f} | {p.agents:.1f} / {p.agents_span:.1f} | "
+        print(f"| {hour:02d}:00 | {p.calls:,.0f} | {p.agents:.1f} / {p.agents_cal:.1f} | "
               f"{100 * p.obs_within / p.calls:.0f}% | {100 * p.sim_within / p.sim_offered:.0f}% | "
-              f"{100 * p.span_within / p.sim_offered:.0f}% | "
+              f"{100 * p.cal_within / p.sim_offered:.0f}% | "
               f"{100 * p.obs_ab / p.calls:.0f}% | {100 * p.sim_ab / p.sim_offered:.0f}% | "
-              f"{100 * p.span_ab / p.sim_offered:.0f}% |")
+              f"{100 * p.cal_ab / p.sim_offered:.0f}% |")
     if args.profile_out:
         profile.to_csv(args.profile_out)
 
