@@ -394,6 +394,7 @@ def render_html(
     *,
     images: dict[str, dict[str, bytes | None]] | None = None,
     generated_at: str | None = None,
+    charts: bool = True,
 ) -> str:
     """The plan as one self-contained HTML page (charts embedded as base64 PNG).
 
@@ -406,6 +407,8 @@ def render_html(
         ``"peaks_table"``), to avoid drawing twice; drawn here when missing.
     generated_at
         Shown in the header when given; nothing run-dependent is shown otherwise.
+    charts
+        Embed the charts (``False`` gives a small tables-only page).
     """
     cfg = result.config
     plan = result.plan
@@ -452,7 +455,8 @@ def render_html(
               _html_table(_display_summary(weekly), total_rows=weekly["queue"].eq(
                   summaries.ALL_QUEUES).to_numpy())]
     for name in result.queues:
-        pngs = (images or {}).get(name) or _queue_images(result, name, full=True)
+        pngs = (images or {}).get(name) or (_queue_images(result, name, full=True)
+                                            if charts else {})
         qdaily = daily[daily["queue"] == name]
         parts += [f'<h2 id="queue-{esc(safe_name(name))}">{esc(name)}</h2>',
                   f'<p class="meta">{esc(_queue_description(result, name))}</p>']
@@ -718,8 +722,7 @@ def staffing_heatmap(plan: pd.DataFrame, *, interval_s: int, column: str = "agen
     first, last = (open_slots[0], open_slots[-1] + 1) if len(open_slots) else (0, slots_per_day)
 
     fig, ax = plt.subplots(figsize=(12, 3.6))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("0.92")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.92")
     image = ax.imshow(values[:, first:last], aspect="auto", cmap=cmap, interpolation="nearest",
                       extent=(first - 0.5, last - 0.5, 6.5, -0.5))
     ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
