@@ -37,6 +37,8 @@ Everything is validated on load; errors name the file, the key and the allowed v
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -193,6 +195,12 @@ class DataSource:
     ``timestamps`` is ``"auto"`` (naive times are local; times with a UTC offset are
     converted to the centre's zone) or ``"local"`` (any offset in the file is ignored:
     for exports that stamp local clock times with a spurious ``Z``).
+
+    ``timestamp_format`` (``"%d/%m/%Y %H:%M"``) is needed only for dates that are not
+    ISO 8601 and whose day/month order the data cannot settle. ``encoding`` names the
+    volumes file's text encoding (default UTF-8). ``max_volume`` is the plausibility
+    bound: a row with more contacts than this in one interval is rejected as a unit
+    mix-up or corrupt export (raise it for a very large centre).
     """
 
     volumes: Path
@@ -204,6 +212,9 @@ class DataSource:
     abandoned_column: str = "abandoned"
     queue: str | None = None
     timestamps: str = "auto"
+    timestamp_format: str | None = None
+    encoding: str = "utf-8"
+    max_volume: float = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -318,9 +329,21 @@ def _data_from(p: _Parser, data: Mapping[str, Any], base_dir: Path) -> DataSourc
     events = p.string(data, "data.events", None)
     kwargs = {
         k: p.string(data, f"data.{k}", getattr(DataSource, k, None))
-        for k in names - {"volumes", "events"}
+        for k in names - {"volumes", "events", "max_volume"}
         if k in data
     }
+    if "max_volume" in data:
+        kwargs["max_volume"] = p.number(data, "data.max_volume", None, low=0, open_low=True)
+    if "encoding" in kwargs:
+        try:
+            codecs.lookup(kwargs["encoding"])
+        except LookupError:
+            raise ConfigError(f"unknown encoding '{kwargs['encoding']}'; expected e.g. utf-8, "
+                              "latin-1 or cp1252", file=p.source, key="data.encoding") from None
+    if "timestamp_format" in kwargs and "%" not in kwargs["timestamp_format"]:
+        raise ConfigError(f"'{kwargs['timestamp_format']}' has no % directives; expected a "
+                          "strftime format such as '%d/%m/%Y %H:%M'", file=p.source,
+                          key="data.timestamp_format")
     if kwargs.get("timestamps", "auto") not in TIMESTAMP_MODES:
         raise ConfigError(
             f"unknown timestamp mode '{kwargs['timestamps']}'; expected one of "
@@ -397,6 +420,12 @@ def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfi
         availability=p.number(raw, f"{where}.availability", base.availability, low=0, high=1,
                               open_low=True),
     )
+    for attr in ("hours", "arrival_hours"):
+        value = getattr(q, attr)
+        if attr in raw and value is not None and not any(value.by_weekday):
+            raise ConfigError("closed every day, so there is nothing to plan; expected "
+                              "opening hours on at least one day", file=p.source,
+                              key=f"{where}.{attr}")
     if q.channel != "chat" and "concurrency" in raw and q.concurrency != 1:
         raise ConfigError(f"concurrency applies to chat queues only (channel is '{q.channel}')",
                           file=p.source, key=f"{where}.concurrency")
@@ -494,8 +523,10 @@ class _Parser:
         for k in raw:
             if k not in allowed:
                 key = f"{where}.{k}" if where else k
+                close = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'? " if close else ""
                 raise ConfigError(
-                    f"unknown key; expected one of {', '.join(sorted(allowed))}",
+                    f"unknown key; {hint}expected one of {', '.join(sorted(allowed))}",
                     file=self.source, key=key,
                 )
 

@@ -9,7 +9,7 @@ import click
 import pandas as pd
 
 from ..config import check_timezone, load_config
-from ..data import describe_volumes, hours_for, read_volumes, regularise
+from ..data import DEFAULT_MAX_VOLUME, describe_volumes, hours_for, read_volumes, regularise
 from ..events import combine_events, events_in, holiday_events, read_events
 from ..exceptions import ConfigError, DataRepairWarning
 
@@ -22,6 +22,17 @@ def _timezone(ctx, param, value):
     except ConfigError:
         raise click.BadParameter(f"unknown time zone '{value}'; expected an IANA name "
                                  "such as Europe/London") from None
+
+
+def _encoding(name: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding '{name}'; expected e.g. utf-8, latin-1 "
+                                 "or cp1252", param_hint="--encoding") from None
+    return name
 
 
 def _interval(ctx, param, value):
@@ -50,11 +61,20 @@ def _interval(ctx, param, value):
 @click.option("--timestamps", type=click.Choice(["auto", "local"]), default=None,
               help="'local': ignore offsets written in the file (e.g. a 'Z' on local "
                    "clock times). Default 'auto'.")
+@click.option("--timestamp-format", help="strftime format of the timestamps, e.g. "
+              "'%d/%m/%Y %H:%M', when they are not ISO 8601 and the data cannot settle the "
+              "day/month order.")
+@click.option("--encoding", help="Text encoding of the volumes file [utf-8]; e.g. latin-1, "
+              "cp1252.")
+@click.option("--max-volume", type=click.FloatRange(0, min_open=True),
+              help="Plausibility bound: reject a row with more contacts than this in one "
+                   "interval [1,000,000].")
 @click.option("--interval", "interval_min", type=click.IntRange(1, 1440), callback=_interval,
               help="Plan interval in minutes to check the data against (default: from "
                    "--config, else the data's own interval).")
 def check(volumes, events_path, config_path, timestamp_column, volume_column, queue_column,
-          aht_column, queue_name, timezone, timestamps, interval_min):
+          aht_column, queue_name, timezone, timestamps, timestamp_format, encoding, max_volume,
+          interval_min):
     """Check a volume export before planning: read it, validate every row, and show what
     was found.
 
@@ -94,6 +114,9 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
         queue=pick(queue_name, "queue", None),
         timezone=tz,
         timestamps=pick(timestamps, "timestamps", "auto"),
+        timestamp_format=pick(timestamp_format, "timestamp_format", None),
+        encoding=_encoding(pick(encoding, "encoding", "utf-8")),
+        max_volume=pick(max_volume, "max_volume", DEFAULT_MAX_VOLUME),
     )
     summary = describe_volumes(table)
     if interval_min is not None:
