@@ -1199,31 +1199,46 @@ def infer_hours(
         raise DataValidationError("no rows to infer opening hours from")
     if "queue" in one_queue_table.columns and one_queue_table["queue"].nunique() > 1:
         raise ValueError("infer_hours expects one queue's table")
+    sec = one_queue_table["ds"].to_numpy().astype("datetime64[s]").view(np.int64)
+    y = one_queue_table["y"].to_numpy(dtype="float64", na_value=np.nan)
+    return _infer_hours_arrays(sec, y, interval_s, min_day_share=min_day_share,
+                               min_slot_share=min_slot_share,
+                               min_contact_share=min_contact_share,
+                               min_volume_share=min_volume_share, max_gap_s=max_gap_s)
+
+
+def _infer_hours_arrays(
+    sec: np.ndarray, y: np.ndarray, interval_s: int, *, min_day_share: float = 0.5,
+    min_slot_share: float = 0.5, min_contact_share: float = 0.1,
+    min_volume_share: float = 0.02, max_gap_s: int = 7200,
+) -> OpeningHours:
+    """:func:`infer_hours` on arrays of local times (seconds) and volumes."""
     n_slots = DAY_S // interval_s
-    ns = one_queue_table["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
-    day = ns // DAY_S
-    slot = (ns % DAY_S) // interval_s
-    y = one_queue_table["y"].to_numpy(dtype="float64")
-    per_slot = pd.DataFrame({"day": day, "slot": slot, "y": y}).groupby(
-        ["day", "slot"], sort=False)["y"].sum()
-    d = per_slot.index.get_level_values("day").to_numpy()
-    s = per_slot.index.get_level_values("slot").to_numpy()
-    v = per_slot.to_numpy()
+    key = sec // interval_s  # absolute slot number: day * n_slots + slot of the day
+    if (np.diff(key) > 0).all():
+        k, v = key, np.nan_to_num(y)
+    else:
+        k, inverse = np.unique(key, return_inverse=True)
+        v = np.bincount(inverse, weights=np.nan_to_num(y), minlength=k.size)
+    d = k // n_slots
+    s = k % n_slots
+    day = d
     weekday_of = (d + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
 
-    day_total = pd.Series(v).groupby(d).sum()
-    active_days = day_total.index.to_numpy()[day_total.to_numpy() > 0]
-    active = np.isin(d, active_days)
-    calendar = np.arange(day.min(), day.max() + 1)
+    d0 = int(day.min())
+    day_total = np.bincount(d - d0, weights=v)
+    active_days = np.flatnonzero(day_total > 0) + d0
+    active = day_total[d - d0] > 0
+    calendar = np.arange(d0, day.max() + 1)
     cal_count = np.bincount((calendar + 3) % 7, minlength=7)
     act_count = np.bincount((active_days + 3) % 7, minlength=7)
 
-    present = np.zeros((7, n_slots))
-    positive = np.zeros((7, n_slots))
-    np.add.at(present, (weekday_of[active], s[active]), 1)
-    np.add.at(positive, (weekday_of[active], s[active]), (v[active] > 0).astype(float))
-    volume = np.zeros((7, n_slots))
-    np.add.at(volume, (weekday_of[active], s[active]), v[active])
+    cell = weekday_of[active] * n_slots + s[active]
+    size = 7 * n_slots
+    present = np.bincount(cell, minlength=size).reshape(7, n_slots).astype(float)
+    positive = np.bincount(cell, weights=(v[active] > 0).astype(float),
+                           minlength=size).reshape(7, n_slots)
+    volume = np.bincount(cell, weights=v[active], minlength=size).reshape(7, n_slots)
 
     # contacts are judged over the whole history (all weekdays pooled), so a quiet
     # slot is not closed by chance in a short history
@@ -1362,6 +1377,9 @@ def regularise(
        absent from an export, outages of the data feed) are filled and flagged the
        same way so models see a regular grid; the report lists them.
 
+    The work is done on numpy arrays queue by queue (no per-queue DataFrames), so ten
+    million rows over a thousand queues regularise in seconds.
+
     Parameters
     ----------
     volumes
@@ -1385,19 +1403,50 @@ def regularise(
         raise DataValidationError(
             f"volume table lacks column(s) {_list(sorted(missing))}; expected queue, ds, y"
         )
+    if volumes.empty:
+        raise DataValidationError("no rows to regularise")
     if timezone is None:
         timezone = volumes.attrs.get("timezone")
     optional = [c for c in ("aht_s", "abandoned") if c in volumes.columns]
+
+    codes, names = pd.factorize(volumes["queue"], sort=True)
+    names = np.asarray([str(n) for n in names], dtype=object)
+    sec = volumes["ds"].to_numpy().astype("datetime64[s]").view(np.int64)
+    arrays = {c: volumes[c].to_numpy(dtype="float64", na_value=np.nan)
+              for c in ("y", *optional)}
+    unsorted = ((np.diff(codes) < 0) | ((np.diff(codes) == 0) & (np.diff(sec) < 0))).any()
+    if unsorted:
+        order = np.lexsort((sec, codes))
+        codes, sec = codes[order], sec[order]
+        arrays = {c: a[order] for c, a in arrays.items()}
+    cuts = np.flatnonzero(np.diff(codes)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(codes)]])
+    nonexistent = _nonexistent_starts(sec.min(), sec.max(), interval_s, timezone)
+
     report = RegulariseReport(interval_s=interval_s)
-    parts: list[pd.DataFrame] = []
-    for name, table in volumes.groupby("queue", sort=True):
-        grid, qrep = _regularise_one(str(name), table, interval_s, _hours_of(hours, name),
-                                     timezone, optional)
-        parts.append(grid)
-        report.queues[str(name)] = qrep
-    if not parts:
-        raise DataValidationError("no rows to regularise")
-    out = pd.concat(parts, ignore_index=True)
+    parts: list[dict[str, np.ndarray]] = []
+    for code, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
+        name = str(names[code])
+        part, qrep = _regularise_one(
+            name, sec[lo:hi], {c: a[lo:hi] for c, a in arrays.items()}, interval_s,
+            _hours_of(hours, name), nonexistent)
+        part["code"] = np.full(len(part["sec"]), code, dtype=np.int32)
+        parts.append(part)
+        report.queues[name] = qrep
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([p[key] for p in parts])
+
+    out = pd.DataFrame({
+        "queue": _str_column(cat("code"), names),
+        "ds": (cat("sec") * 1_000_000_000).view(DS_DTYPE),
+        "y": cat("y"),
+    })
+    for c in optional:
+        out[c] = cat(c)
+    out["filled"] = cat("filled")
+    parts.clear()
     out.attrs["timezone"] = timezone
     filled = report.filled_rows
     dropped = [r for r in report.queues.values() if r.dropped_rows]
@@ -1426,12 +1475,103 @@ def _exists(starts, timezone: str) -> np.ndarray:
     return ~np.asarray(idx.tz_localize(timezone, ambiguous=True, nonexistent="NaT").isna())
 
 
+def _nonexistent_starts(first_s: int, last_s: int, interval_s: int,
+                        timezone: str | None) -> np.ndarray:
+    """Sorted local interval starts (seconds) between two times that do not exist in
+    ``timezone`` (the spring-forward hours); empty without a time zone."""
+    if timezone is None:
+        return np.empty(0, dtype=np.int64)
+    day0, day1 = first_s // DAY_S, last_s // DAY_S + 1
+    grid = np.arange(day0 * DAY_S, day1 * DAY_S, interval_s, dtype=np.int64)
+    gone = ~_exists(grid.view("datetime64[s]"), timezone)
+    return grid[gone]
+
+
+def _slot_table(hours: OpeningHours, interval_s: int) -> np.ndarray:
+    """(7, slots a day) bool: is the interval starting at each slot open, Monday first."""
+    minute = np.arange(DAY_S // interval_s) * interval_s // 60
+    table = np.zeros((7, minute.size), dtype=bool)
+    for wd, span in enumerate(hours.by_weekday):
+        if span:
+            table[wd] = (minute >= span[0]) & (minute < span[1])
+    return table
+
+
+def _week_slot(sec: np.ndarray, interval_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weekday (Monday 0) and slot of the day of local times in seconds."""
+    return (sec // DAY_S + 3) % 7, (sec % DAY_S) // interval_s
+
+
+def _interval_of(sec: np.ndarray) -> int:
+    """The most common positive gap within a day of sorted times; a day when none."""
+    gaps = np.diff(sec)
+    same_day = (np.diff(sec // DAY_S) == 0) & (gaps > 0)
+    if not same_day.any():
+        return DAY_S
+    return int(np.argmax(np.bincount(gaps[same_day])))
+
+
+def _sum_by(keys_sorted: np.ndarray, starts: np.ndarray, values: np.ndarray,
+            min_count: int = 0) -> np.ndarray:
+    """Sum of ``values`` over runs of equal sorted keys; NaN when fewer than
+    ``min_count`` known values."""
+    known = ~np.isnan(values)
+    total = np.add.reduceat(np.where(known, values, 0.0), starts)
+    if min_count:
+        total[np.add.reduceat(known.astype(np.int64), starts) < min_count] = np.nan
+    return total
+
+
+def _aggregate_arrays(fsec: np.ndarray, arrays: dict[str, np.ndarray]
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Sum readings per interval start (sorted ``fsec``); AHT volume-weighted."""
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(fsec) != 0]))
+    y = arrays["y"]
+    out = {"y": _sum_by(fsec, starts, y)}
+    if "abandoned" in arrays:
+        out["abandoned"] = _sum_by(fsec, starts, arrays["abandoned"], min_count=1)
+    if "aht_s" in arrays:
+        a = arrays["aht_s"]
+        known = ~np.isnan(a)
+        w = np.where(known, y, 0.0)
+        aw = np.add.reduceat(np.where(known, a, 0.0) * w, starts)
+        ws = np.add.reduceat(w, starts)
+        n_known = np.add.reduceat(known.astype(np.int64), starts)
+        mean = np.add.reduceat(np.where(known, a, 0.0), starts) / np.maximum(n_known, 1)
+        mean[n_known == 0] = np.nan
+        out["aht_s"] = np.where(ws > 0, aw / np.maximum(ws, 1e-300), mean)
+    return fsec[starts], out
+
+
+def _fill_from_weeks(sec: np.ndarray, y: np.ndarray, interval_s: int) -> np.ndarray:
+    """Fill NaN in ``y`` (on sorted grid times ``sec``) from the same weekday slot: the
+    latest earlier week with a value, else the earliest later one, else 0."""
+    weekday, slot = _week_slot(sec, interval_s)
+    group = weekday * (DAY_S // interval_s) + slot
+    order = np.lexsort((sec, group))
+    g, v = group[order], y[order]
+    idx = np.arange(v.size)
+    valid = ~np.isnan(v)
+    last = np.maximum.accumulate(np.where(valid, idx, -1))
+    ok = (last >= 0) & (g[np.maximum(last, 0)] == g)
+    filled = np.where(ok, v[np.maximum(last, 0)], np.nan)
+    nxt = np.minimum.accumulate(np.where(valid, idx, v.size)[::-1])[::-1]
+    ok2 = (nxt < v.size) & (g[np.minimum(nxt, v.size - 1)] == g)
+    later = np.where(ok2, v[np.minimum(nxt, v.size - 1)], np.nan)
+    filled = np.where(np.isnan(filled), later, filled)
+    filled = np.where(np.isnan(filled), 0.0, filled)
+    out = np.empty_like(y)
+    out[order] = filled
+    return out
+
+
 def _regularise_one(
-    name: str, table: pd.DataFrame, interval_s: int, hours: OpeningHours | None,
-    timezone: str | None, optional: list[str],
-) -> tuple[pd.DataFrame, QueueReport]:
-    data_interval = infer_interval_s(table)
-    if len(table) > 1 and data_interval < DAY_S:
+    name: str, sec: np.ndarray, arrays: dict[str, np.ndarray], interval_s: int,
+    hours: OpeningHours | None, nonexistent: np.ndarray,
+) -> tuple[dict[str, np.ndarray], QueueReport]:
+    """One queue's grid from its sorted times (seconds) and value arrays."""
+    data_interval = _interval_of(sec)
+    if len(sec) > 1 and data_interval < DAY_S:
         if data_interval > interval_s:
             raise DataValidationError(
                 f"queue '{name}' has data every {data_interval // 60} min, coarser than the "
@@ -1444,74 +1584,64 @@ def _regularise_one(
                 f"add up to the {interval_s // 60}-minute plan interval; expected a whole "
                 "number of data intervals per plan interval"
             )
-    step = np.timedelta64(interval_s, "s")
-    ds = table["ds"].to_numpy().astype(DS_DTYPE)
-    frame = table.assign(ds=pd.to_datetime(ds).floor(f"{interval_s}s"))
-    agg = {"y": "sum"}
-    if "abandoned" in optional:
-        agg["abandoned"] = lambda s: s.sum(min_count=1)
-    cols = ["queue", "ds", "y", *optional]
-    finer = len(frame) != frame["ds"].nunique()  # several readings per interval
-    observed = _aggregate(frame[cols], agg) if finer else frame[cols]
-    observed = observed.sort_values("ds").reset_index(drop=True)
+    fsec = sec - sec % interval_s
+    if (np.diff(fsec) == 0).any():  # several readings per interval
+        obs_sec, obs = _aggregate_arrays(fsec, arrays)
+    else:
+        obs_sec, obs = fsec, dict(arrays)
 
     hours_inferred = hours is None
     if hours is None:
-        hours = infer_hours(observed, interval_s)
-    inside = hours.is_open(observed["ds"])
-    if timezone is not None:  # a reading stamped inside the spring-forward gap
-        inside &= _exists(observed["ds"], timezone)
+        hours = _infer_hours_arrays(obs_sec, obs["y"], interval_s)
+    table = _slot_table(hours, interval_s)
+    weekday, slot = _week_slot(obs_sec, interval_s)
+    inside = table[weekday, slot]
+    if nonexistent.size:  # a reading stamped inside the spring-forward gap
+        inside &= ~np.isin(obs_sec, nonexistent)
     dropped_rows = int((~inside).sum())
-    dropped_volume = float(observed["y"].to_numpy()[~inside].sum())
-    observed = observed[inside]
+    dropped_volume = float(np.nansum(obs["y"][~inside]))
+    obs_sec = obs_sec[inside]
+    obs = {c: a[inside] for c, a in obs.items()}
 
-    first_day = table["ds"].min().normalize()
-    last_day = table["ds"].max().normalize()
-    days = pd.date_range(first_day, last_day, freq="D").to_numpy().astype(DS_DTYPE)
+    days = np.arange(sec.min() // DAY_S, sec.max() // DAY_S + 1, dtype=np.int64)
     n_slots = DAY_S // interval_s
-    starts = (days[:, None] + np.arange(n_slots) * step).ravel()
-    starts = pd.DatetimeIndex(starts)
-    keep = hours.is_open(starts)
-    if timezone is not None:
-        keep &= _exists(starts, timezone)
-    starts = starts[keep]
-
-    grid = pd.DataFrame({"ds": starts})
-    grid = grid.merge(observed.drop(columns="queue"), on="ds", how="left", sort=False)
-    filled = grid["y"].isna().to_numpy()
+    open_mask = table[(days + 3) % 7]
+    grid = (days[:, None] * DAY_S + np.arange(n_slots, dtype=np.int64) * interval_s)[open_mask]
+    if nonexistent.size:
+        grid = grid[~np.isin(grid, nonexistent)]
+    pos = np.searchsorted(grid, obs_sec)
+    out: dict[str, np.ndarray] = {"sec": grid}
+    for c, a in obs.items():
+        col = np.full(grid.size, np.nan)
+        col[pos] = a
+        out[c] = col
+    filled = np.isnan(out["y"])
     if filled.any():
-        sec = starts.to_numpy().astype("datetime64[s]").astype(np.int64)
-        week_slot = ((sec // DAY_S + 3) % 7) * n_slots + (sec % DAY_S) // interval_s
-        y = grid["y"].groupby(week_slot).ffill()
-        y = y.groupby(week_slot).bfill().fillna(0.0)
-        grid["y"] = y.to_numpy(dtype="float64")
-    grid.insert(0, "queue", pd.Series(name, index=grid.index, dtype="str"))
-    grid["y"] = grid["y"].astype("float64")
-    for c in optional:
-        grid[c] = grid[c].astype("float64")
-    grid["filled"] = filled
-    grid["ds"] = grid["ds"].astype(DS_DTYPE)
+        out["y"] = _fill_from_weeks(grid, out["y"], interval_s)
+    out["filled"] = filled
 
-    day_of = grid["ds"].dt.normalize()
-    per_day = pd.Series(filled).groupby(day_of.to_numpy()).all()
-    missing_days = tuple(pd.Timestamp(d) for d in per_day.index[per_day.to_numpy()])
+    day_index = grid // DAY_S - days[0]
+    per_day = np.bincount(day_index, minlength=days.size)
+    filled_per_day = np.bincount(day_index, weights=filled, minlength=days.size)
+    gone = (per_day > 0) & (filled_per_day == per_day)
+    missing_days = tuple(pd.Timestamp(int(d) * DAY_S, unit="s") for d in days[gone])
     report = QueueReport(
         queue=name,
-        rows=len(grid),
-        first=grid["ds"].iloc[0] if len(grid) else pd.NaT,
-        last=grid["ds"].iloc[-1] if len(grid) else pd.NaT,
+        rows=int(grid.size),
+        first=pd.Timestamp(int(grid[0]), unit="s") if grid.size else pd.NaT,
+        last=pd.Timestamp(int(grid[-1]), unit="s") if grid.size else pd.NaT,
         data_interval_s=int(min(data_interval, interval_s)),
         hours=hours,
         hours_inferred=hours_inferred,
         observed_rows=int((~filled).sum()),
         filled_rows=int(filled.sum()),
-        filled_volume=float(grid["y"].to_numpy()[filled].sum()),
+        filled_volume=float(out["y"][filled].sum()),
         missing_days=missing_days,
         dropped_rows=dropped_rows,
         dropped_volume=dropped_volume,
-        total_volume=float(observed["y"].sum()),
+        total_volume=float(np.nansum(obs["y"])),
     )
-    return grid, report
+    return out, report
 
 
 def hours_for(config: PlanConfig, queues) -> dict[str, OpeningHours | None]:
