@@ -505,3 +505,20 @@ def test_forecast_arrivals_use_the_plans_quantiles():
         simulate_plan(plan.drop(columns=["p10", "p90"]), interval_s=3600, arrivals="forecast")
     with pytest.raises(ForecastError, match="error_scope"):
         simulate_plan(plan, interval_s=3600, arrivals="forecast", error_scope="week")
+
+
+def test_counts_how_often_intervals_meet_the_goal():
+    # 10 Erlangs: 14 agents comfortably meet 80/20 in nearly every hour, 11 rarely do
+    plan = flat_plan(360, 100, 14, intervals=12)
+    plan["agents_required"] = [14] * 6 + [11] * 6
+    res = simulate_plan(plan, interval_s=3600, replications=20, service_level_goal=0.8, seed=0)
+    p = res.intervals["p_meets_goal"].to_numpy()
+    assert p[:6].min() > 0.8 and p[6:].max() < 0.3
+    row = res.summary().iloc[0]
+    assert row["service_level_goal"] == 0.8
+    assert row["intervals_meeting_goal"] == pytest.approx(p.mean())
+    assert row["intervals_meeting_goal_lo"] <= row["intervals_meeting_goal"]
+    # without a goal (and no queue settings) nothing is counted
+    res = simulate_plan(plan, interval_s=3600, replications=2, seed=0)
+    assert res.intervals["p_meets_goal"].isna().all()
+    assert np.isnan(res.summary().loc[0, "intervals_meeting_goal"])

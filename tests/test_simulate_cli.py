@@ -143,6 +143,8 @@ def test_config_sets_targets_patience_and_channels(plan_file, tmp_path):
     voice = next(line for line in lines if line.startswith("voice")).split()
     sales = next(line for line in lines if line.startswith("sales")).split()
     assert voice[2] == "15" and sales[2] == "60"  # each queue's own answer_s
+    assert "intervals >= goal" in lines[1]
+    assert voice[-2] == "80.0%"  # the default service_level goal of the config
     assert "queue 'mail' is a deferred (email) queue: not simulated" in result.output
     table = pd.read_csv(out)
     assert set(table["queue"]) == {"voice", "sales"}

@@ -55,6 +55,8 @@ class SimulationResult:
         Per queue and replication, the whole-horizon figures (pooled over intervals).
     targets_s
         The answer-time target used for each queue, seconds.
+    goals
+        The service-level goal of each queue (NaN where none was given).
     replications_count, confidence, seed
         The settings used.
     notes
@@ -65,13 +67,15 @@ class SimulationResult:
     replications: pd.DataFrame
     replications_count: int
     targets_s: dict[str, float]
+    goals: dict[str, float]
     confidence: float
     seed: int
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """Per queue: the plan's promise beside the simulated service level, ASA,
-        abandonment and occupancy over the whole horizon (mean and confidence interval
+        abandonment and occupancy over the whole horizon, and the share of intervals
+        (with calls) whose service level met the goal (means and confidence intervals
         over replications)."""
         rows = []
         for queue, reps in self.replications.groupby("queue", sort=False):
@@ -86,6 +90,11 @@ class SimulationResult:
             for name in ("service_level", "asa_s", "abandonment", "occupancy"):
                 mean, lo, hi = mean_ci(reps[name].to_numpy()[None, :], self.confidence)
                 row.update({name: mean[0], f"{name}_lo": lo[0], f"{name}_hi": hi[0]})
+            row["service_level_goal"] = self.goals[queue]
+            mean, lo, hi = mean_ci(reps["intervals_meeting_goal"].to_numpy()[None, :],
+                                   self.confidence)
+            row.update({"intervals_meeting_goal": mean[0], "intervals_meeting_goal_lo": lo[0],
+                        "intervals_meeting_goal_hi": hi[0]})
             row["waiting_at_end"] = reps["waiting"].mean()
             rows.append(row)
         return pd.DataFrame(rows)
@@ -108,6 +117,7 @@ def simulate_plan(
     volume_column: str | None = None,
     confidence: float = 0.95,
     queues: Mapping[str, QueueConfig] | None = None,
+    service_level_goal: float | None = None,
 ) -> SimulationResult:
     """Simulate each queue of a plan table and report what its staffing delivers.
 
@@ -167,6 +177,12 @@ def simulate_plan(
         sessions per agent (handle time stretched by ``concurrency_aht_factor``, as
         :mod:`forecast.staffing` assumes); deferred queues (email, social), whose target
         is a response time in open hours, are skipped with a warning and a note.
+    service_level_goal
+        The service level each interval should reach (e.g. 0.8); ``None``: each queue's
+        ``service_level`` from ``queues`` where given. The intervals table then gets
+        ``p_meets_goal`` (share of replications in which the interval met it) and the
+        summary ``intervals_meeting_goal``: how often the plan really hits its target,
+        which an average service level hides.
 
     Returns
     -------
@@ -191,6 +207,7 @@ def simulate_plan(
 
     notes: list[str] = []
     targets: dict[str, float] = {}
+    goals: dict[str, float] = {}
     interval_frames, rep_frames = [], []
     for qplan in split_plan(plan, interval_s=interval_s, agents_column=agents_column,
                             volume_column=volume_column, queues=queues):
@@ -204,6 +221,9 @@ def simulate_plan(
         qtarget_s = float(target_s) if target_s is not None else (
             config.answer_s if config is not None else DEFAULT_TARGET_S)
         targets[qplan.queue] = qtarget_s
+        goal = float(service_level_goal) if service_level_goal is not None else (
+            config.service_level if config is not None else np.nan)
+        goals[qplan.queue] = goal
         qpatience = patience
         if qpatience is None and config is not None and config.patience_s is not None:
             qpatience = config.patience_s
@@ -223,14 +243,29 @@ def simulate_plan(
             seed=seed,
             config=config,
         )
-        interval_frames.append(_interval_table(qplan, per_rep, confidence))
-        rep_frames.append(per_rep_totals.assign(queue=qplan.queue))
+        meets = _meets(per_rep["service_level"], goal)  # replications x intervals
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows and columns
+            p_meets = np.nanmean(meets, axis=0)
+            share = np.nanmean(meets, axis=1)
+        interval_frames.append(_interval_table(qplan, per_rep, confidence).assign(
+            p_meets_goal=p_meets))
+        rep_frames.append(per_rep_totals.assign(queue=qplan.queue,
+                                                intervals_meeting_goal=share))
     if not interval_frames:
         raise ForecastError("no queue of the plan could be simulated")
     intervals = pd.concat(interval_frames, ignore_index=True)
     reps = pd.concat(rep_frames, ignore_index=True)
     reps = reps[["queue"] + [c for c in reps.columns if c != "queue"]]
-    return SimulationResult(intervals, reps, replications, targets, confidence, seed, notes)
+    return SimulationResult(intervals, reps, replications, targets, goals, confidence, seed,
+                            notes)
+
+
+def _meets(service_level: np.ndarray, goal: float) -> np.ndarray:
+    """1.0 where the service level reached the goal, 0.0 where not, NaN where undefined."""
+    if not np.isfinite(goal):
+        return np.full(service_level.shape, np.nan)
+    return np.where(np.isnan(service_level), np.nan, (service_level >= goal - 1e-12) * 1.0)
 
 
 # ----------------------------------------------------------------------------- internals
