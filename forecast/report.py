@@ -234,7 +234,7 @@ def write_workbook(result: PlanResult, target: str | Path) -> Path:
     table = _summary_rows(result)
     title = [
         [f"{cfg.name}: staffing plan"],
-        [_horizon_text(plan) + f"; staffed to {result.volume_column}; "
+        [_horizon_text(plan, cfg.forecast.horizon_days) + f"; staffed to {result.volume_column}; "
          f"{cfg.interval_min}-minute intervals; FTE = {cfg.hours_per_fte:g} h a week"],
         ["Models: " + ", ".join(f"{name} {q.model}" for name, q in result.queues.items())],
         [],
@@ -302,11 +302,12 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def _summary_rows(result: PlanResult) -> pd.DataFrame:
-    cfg = result.config
-    kwargs = {"interval_s": cfg.interval_s, "hours_per_fte": cfg.hours_per_fte}
+    settings = summaries.plan_settings(result)
     plan = result.plan
-    table = pd.concat([summaries.weekly_table(plan, **kwargs),
-                       summaries.daily_table(plan, **kwargs)], ignore_index=True)
+    table = pd.concat([summaries.weekly_table(plan, **settings),
+                       summaries.daily_table(plan, interval_s=settings["interval_s"],
+                                             hours_per_fte=settings["hours_per_fte"])],
+                      ignore_index=True)
     return _order_summary(table)
 
 
@@ -412,10 +413,11 @@ def render_html(
     """
     cfg = result.config
     plan = result.plan
-    kwargs = {"interval_s": cfg.interval_s, "hours_per_fte": cfg.hours_per_fte}
-    totals = summaries.horizon_totals(plan, **kwargs)
-    weekly = summaries.weekly_table(plan, **kwargs)
-    daily = summaries.daily_table(plan, **kwargs)
+    settings = summaries.plan_settings(result)
+    totals = summaries.horizon_totals(plan, **settings)
+    weekly = summaries.weekly_table(plan, **settings)
+    daily = summaries.daily_table(plan, interval_s=cfg.interval_s,
+                                  hours_per_fte=cfg.hours_per_fte)
     everything = totals[totals["queue"] == summaries.ALL_QUEUES].iloc[0] if len(totals) else None
     esc = html.escape
     parts = [
@@ -425,7 +427,7 @@ def render_html(
         f"<title>{esc(cfg.name)}: staffing plan</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{esc(cfg.name)}: staffing plan</h1>",
-        f'<p class="meta">{esc(_horizon_text(plan))}; staffed to '
+        f'<p class="meta">{esc(_horizon_text(plan, cfg.forecast.horizon_days))}; staffed to '
         f"<b>{esc(result.volume_column)}</b> of the forecast; {cfg.interval_min}-minute "
         f"intervals; times are local ({esc(cfg.timezone)}); 1 FTE = "
         f"{cfg.hours_per_fte:g} hours a week"
@@ -483,10 +485,12 @@ def render_html(
     return "\n".join(parts)
 
 
-def _horizon_text(plan: pd.DataFrame) -> str:
+def _horizon_text(plan: pd.DataFrame, horizon_days: int | None = None) -> str:
     if len(plan) == 0:
         return "empty plan"
     first, last = pd.to_datetime(plan["ds"]).min(), pd.to_datetime(plan["ds"]).max()
+    if horizon_days is not None:
+        last = max(last, first.normalize() + pd.Timedelta(days=horizon_days - 1))
     days = (last.normalize() - first.normalize()).days + 1
     return f"{first:%a %d %b %Y} to {last:%a %d %b %Y} ({days} days)"
 

@@ -23,7 +23,8 @@ peak
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,8 @@ __all__ = [
     "CombinedRequirement",
     "combined_requirement",
     "compare_plans",
+    "service_target_curve",
+    "plan_settings",
 ]
 
 #: The ``queue`` label of rows that total across queues.
@@ -95,6 +98,7 @@ def period_summary(
     hours_per_fte: float,
     period: str = "day",
     totals: bool = True,
+    horizon_days: int | None = None,
 ) -> pd.DataFrame:
     """Per queue (and across queues) and period: volume, agent-hours, FTE, cost, SL, peak.
 
@@ -110,15 +114,18 @@ def period_summary(
         ``"day"``, ``"week"`` (Monday to Sunday) or ``"total"`` (the whole horizon).
     totals
         Add rows with queue ``"all"`` summing across queues.
+    horizon_days
+        Calendar days of the horizon, counted from the first planned day. Default:
+        first to last planned day, which is a day short when the last day is closed
+        (a voice queue shut on Sundays planned Monday to Sunday).
 
     Returns
     -------
     DataFrame
         :data:`SUMMARY_COLUMNS`: ``period`` names the period kind, ``start`` its first
         day (for weeks, the Monday, even when the plan starts later in the week),
-        ``days`` how many calendar days of the period lie in the horizon (first to
-        last planned day of any queue): a week with ``days < 7`` is partial, and its
-        weekly FTE counts only those days' hours.
+        ``days`` how many calendar days of the period lie in the horizon: a week with
+        ``days < 7`` is partial, and its weekly FTE counts only those days' hours.
     """
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {', '.join(_PERIODS)}, got '{period}'")
@@ -143,17 +150,21 @@ def period_summary(
     if totals and len(frame):
         parts.append(_summarise(_across_queues(frame), interval_s, hours_per_fte, period))
     out = pd.concat(parts, ignore_index=True)
-    out["days"] = _calendar_days(frame, period).reindex(out["start"]).to_numpy(dtype="int64")
+    out["days"] = _calendar_days(frame, period, horizon_days).reindex(out["start"]).to_numpy(
+        dtype="int64")
     out["fte"] = out["agent_hours"] / _fte_hours(period, out["days"], hours_per_fte)
     return out[SUMMARY_COLUMNS]
 
 
-def _calendar_days(frame: pd.DataFrame, period: str) -> pd.Series:
-    """Calendar days of the horizon (first to last planned day, all queues) per period
-    start: a queue closed on Sundays still plans whole weeks."""
+def _calendar_days(frame: pd.DataFrame, period: str, horizon_days: int | None) -> pd.Series:
+    """Calendar days of the horizon per period start: a queue closed on Sundays still
+    plans whole weeks."""
     if not len(frame):
         return pd.Series(dtype="int64")
-    dates = pd.Series(pd.date_range(frame["date"].min(), frame["date"].max(), freq="D"))
+    first, last = frame["date"].min(), frame["date"].max()
+    if horizon_days is not None:
+        last = max(last, first + pd.Timedelta(days=int(horizon_days) - 1))
+    dates = pd.Series(pd.date_range(first, last, freq="D"))
     return _period_start(dates, period).value_counts().sort_index()
 
 
@@ -196,17 +207,25 @@ def daily_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
 
 
 def weekly_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
-                 totals: bool = True) -> pd.DataFrame:
+                 totals: bool = True, horizon_days: int | None = None) -> pd.DataFrame:
     """:func:`period_summary` by Monday-to-Sunday week."""
     return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
-                          period="week", totals=totals)
+                          period="week", totals=totals, horizon_days=horizon_days)
 
 
 def horizon_totals(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
-                   totals: bool = True) -> pd.DataFrame:
+                   totals: bool = True, horizon_days: int | None = None) -> pd.DataFrame:
     """:func:`period_summary` over the whole horizon (FTE = average heads on contract)."""
     return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
-                          period="total", totals=totals)
+                          period="total", totals=totals, horizon_days=horizon_days)
+
+
+def plan_settings(result: PlanResult) -> dict:
+    """The keyword arguments of the summary functions for a :class:`PlanResult`:
+    ``interval_s``, ``hours_per_fte`` and ``horizon_days`` from its configuration."""
+    cfg = result.config
+    return {"interval_s": cfg.interval_s, "hours_per_fte": cfg.hours_per_fte,
+            "horizon_days": cfg.forecast.horizon_days}
 
 
 # ------------------------------------------------------------------ shared agents
@@ -383,8 +402,9 @@ def compare_plans(
     tables = []
     for label, source in ((label_base, base), (label_other, other)):
         table = source if isinstance(source, pd.DataFrame) else source.plan
+        days = None if isinstance(source, pd.DataFrame) else source.config.forecast.horizon_days
         summary = period_summary(table, interval_s=interval_s, hours_per_fte=hours_per_fte,
-                                 period=by)
+                                 period=by, horizon_days=days)
         if by == "total":
             summary["start"] = pd.NaT  # the two horizons may start on different days
         tables.append(summary.set_index(["queue", "start"])[list(COMPARED_METRICS)]
@@ -418,3 +438,80 @@ def _settings(base, other, interval_s, hours_per_fte) -> tuple[int, float]:
     if interval_s is None or hours_per_fte is None:
         raise ValueError("give interval_s and hours_per_fte when both plans are tables")
     return int(interval_s), float(hours_per_fte)
+
+
+# ------------------------------------------------------------------ sensitivity
+
+
+def service_target_curve(
+    result: PlanResult,
+    queue: str,
+    service_levels: Iterable[float],
+    *,
+    answer_s: float | None = None,
+) -> pd.DataFrame:
+    """What each service target costs on one queue: restaff its forecast per target.
+
+    The forecast is kept (no refit); only the queue's ``service_level`` (and, when
+    given, ``answer_s``) changes. Staffs to the same volume column as ``result``
+    (mean or a quantile).
+
+    Parameters
+    ----------
+    result
+        A plan holding ``queue``.
+    queue
+        The queue to vary.
+    service_levels
+        Targets in (0, 1), e.g. ``[0.6, 0.7, 0.8, 0.9]``.
+    answer_s
+        Answer-time target for every point (default: the queue's own).
+
+    Returns
+    -------
+    DataFrame
+        One row per target: ``target, answer_s, agent_hours, fte, cost, service_level``
+        (expected, volume-weighted), ``abandonment`` (volume-weighted; NaN without a
+        patience), ``peak_agents`` and ``share_bound_by_target`` (share of intervals
+        whose requirement was set by the service-level target rather than another
+        constraint).
+    """
+    from .plan import staff_forecast
+
+    if queue not in result.queues:
+        raise ConfigError(f"queue '{queue}' is not in the plan; queues: "
+                          f"{', '.join(result.queues)}", key="queue")
+    cfg = result.config
+    base = cfg.queue(queue)
+    column = result.volume_column
+    quantile = None if column == "mean" else float(column[1:]) / 100.0
+    forecast = result.queues[queue].forecast
+    rows = []
+    for level in service_levels:
+        level = float(level)
+        if not 0 < level < 1:
+            raise ConfigError(f"service level targets must lie in (0, 1), got {level}",
+                              key="service_level")
+        settings = dataclasses.replace(base, service_level=level,
+                                       answer_s=base.answer_s if answer_s is None
+                                       else float(answer_s))
+        plan = staff_forecast(forecast, settings, cfg, quantile=quantile)
+        total = period_summary(plan, **plan_settings(result), period="total",
+                               totals=False).iloc[0]
+        abandon = plan["abandonment"].to_numpy(dtype=float)
+        volume = plan["volume"].to_numpy(dtype=float)
+        known = np.isfinite(abandon) & (volume > 0)
+        rows.append({
+            "target": level,
+            "answer_s": settings.answer_s,
+            "agent_hours": total["agent_hours"],
+            "fte": total["fte"],
+            "cost": total["cost"],
+            "service_level": total["service_level"],
+            "abandonment": (float((abandon[known] * volume[known]).sum() / volume[known].sum())
+                            if known.any() else np.nan),
+            "peak_agents": int(total["peak_agents"]),
+            "share_bound_by_target": float(plan["binding"].isin(
+                ["service_level", "response_time"]).mean()),
+        })
+    return pd.DataFrame(rows)

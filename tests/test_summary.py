@@ -220,3 +220,60 @@ def test_summaries_do_not_mutate_the_plan(plan):
     summary.combined_requirement(plan, {"g": ["a", "b"]}, interval_s=INTERVAL_S)
     summary.compare_plans(plan, dataclasses.replace(_result(plan)).plan, **kwargs())
     pd.testing.assert_frame_equal(plan, before)
+
+
+def test_horizon_days_count_a_closed_last_day_into_the_horizon(plan):
+    # the plan runs Monday 2 to Wednesday 11 March; a 14-day horizon ends Sunday 15th
+    weekly = summary.weekly_table(plan, **kwargs(), horizon_days=14).set_index(
+        ["queue", "start"])
+    assert weekly.loc[("a", pd.Timestamp("2026-03-09")), "days"] == 7
+    total = summary.horizon_totals(plan, **kwargs(), horizon_days=14).set_index("queue")
+    assert total.loc["a", "fte"] == pytest.approx(10 * 20.0 / 37.5 / 2)
+
+
+# ------------------------------------------------------------------ service target curve
+
+
+def _staffed_result() -> PlanResult:
+    """One voice queue, one day of forecast staffed by the real rule."""
+    from forecast.plan import staff_forecast
+
+    voice = QueueConfig(name="voice", channel="voice", aht_s=300, service_level=0.8,
+                        answer_s=20, shrinkage=0.3, max_occupancy=0.95)
+    cfg = PlanConfig(data=DataSource(volumes=Path("volumes.csv")), queues={"voice": voice},
+                     hours_per_fte=HOURS_PER_FTE)
+    ds = pd.date_range("2026-03-02 08:00", periods=20, freq="30min")
+    mean = 40 + 30 * np.sin(np.linspace(0, np.pi, 20))
+    fc = pd.DataFrame({"ds": ds, "mean": mean, "p10": mean * 0.8, "p90": mean * 1.2,
+                       "aht_s": 300.0})
+    queue_plan = QueuePlan(queue="voice", model="m", forecast=fc,
+                           plan=staff_forecast(fc, voice, cfg), history=pd.DataFrame())
+    return PlanResult(config=cfg, queues={"voice": queue_plan}, events=pd.DataFrame(),
+                      volume_column="mean")
+
+
+def test_a_higher_service_target_never_costs_less():
+    result = _staffed_result()
+    curve = summary.service_target_curve(result, "voice", [0.6, 0.7, 0.8, 0.9, 0.95])
+    assert list(curve["target"]) == [0.6, 0.7, 0.8, 0.9, 0.95]
+    assert curve["cost"].is_monotonic_increasing
+    assert curve["agent_hours"].is_monotonic_increasing
+    assert curve["cost"].iloc[-1] > curve["cost"].iloc[0]
+    # the expected service level meets each target where the target sets the staffing
+    bound = curve[curve["share_bound_by_target"] == 1.0]
+    assert len(bound) and (bound["service_level"] >= bound["target"]).all()
+
+
+def test_the_curve_at_the_configured_target_reproduces_the_plan():
+    result = _staffed_result()
+    curve = summary.service_target_curve(result, "voice", [0.8]).iloc[0]
+    assert curve["cost"] == pytest.approx(result.plan["cost"].sum())
+    assert np.isnan(curve["abandonment"])  # no patience configured
+
+
+def test_the_curve_rejects_unknown_queues_and_impossible_targets():
+    result = _staffed_result()
+    with pytest.raises(ConfigError, match="queue 'chat' is not in the plan"):
+        summary.service_target_curve(result, "chat", [0.8])
+    with pytest.raises(ConfigError, match=r"must lie in \(0, 1\)"):
+        summary.service_target_curve(result, "voice", [1.0])
