@@ -522,3 +522,33 @@ def test_counts_how_often_intervals_meet_the_goal():
     res = simulate_plan(plan, interval_s=3600, replications=2, seed=0)
     assert res.intervals["p_meets_goal"].isna().all()
     assert np.isnan(res.summary().loc[0, "intervals_meeting_goal"])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_invariants_of_a_first_come_first_served_queue(seed):
+    agents, arrival, service, patience = random_case(100 + seed)
+    calls = simulate_queue(arrival, service, patience, agents, interval_s=100.0, target_s=10)
+    ans = calls[calls["outcome"] == "answered"].sort_values("arrival_s", kind="stable")
+    start, end = ans["start_s"].to_numpy(), (ans["start_s"] + ans["service_s"]).to_numpy()
+    # nobody is answered before arriving or after hanging up
+    assert (ans["wait_s"] >= 0).all() and (ans["wait_s"] <= ans["patience_s"]).all()
+    # first come, first served: answered calls start in arrival order
+    assert np.all(np.diff(start) >= 0)
+    # an agent starts a call only while on duty, and handles one call at a time
+    interval = np.floor(start / 100.0).astype(int)
+    assert np.all(ans["agent"].to_numpy() < agents[interval])
+    for _, own in ans.groupby("agent"):
+        own = own.sort_values("start_s")
+        assert np.all(own["start_s"].to_numpy()[1:]
+                      >= (own["start_s"] + own["service_s"]).to_numpy()[:-1] - 1e-9)
+    # no caller waits while an agent on duty sits idle: at each arrival that had to wait,
+    # every agent on duty was busy
+    waited = calls[calls["wait_s"] > 0]
+    for a in waited["arrival_s"]:
+        on_duty = agents[int(a // 100.0)]
+        busy = {int(g) for g, s0, s1 in zip(ans["agent"], start, end, strict=True)
+                if s0 <= a < s1}
+        assert set(range(on_duty)) <= busy
+    # callers who gave up did so after exactly their patience, before the end
+    gone = calls[calls["outcome"] == "abandoned"]
+    assert np.all(gone["arrival_s"] + gone["patience_s"] < agents.size * 100.0)
