@@ -480,7 +480,7 @@ def test_day_scope_makes_the_intervals_of_a_day_err_together():
     volume = np.full(48, 100.0)
     day = np.repeat([0, 1], 24)
     totals_interval, totals_day, first_day = [], [], []
-    for _ in range(3000):
+    for _ in range(800):
         totals_interval.append(sampling.draw_counts(rng, volume, "negbin", 0.2)[:24].sum())
         counts = sampling.draw_counts(rng, volume, "negbin", 0.2, day=day)
         totals_day.append(counts[:24].sum())
