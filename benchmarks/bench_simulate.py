@@ -55,13 +55,15 @@ def erlang_c(agents: int, load: float, aht_s: float, target_s: float) -> tuple[f
     b = stats.poisson.pmf(agents, load) / stats.poisson.cdf(agents, load)
     p_wait = agents * b / (agents - load * (1 - b))
     return 1 - p_wait * math.exp(-(agents - load) * target_s / aht_s), p_wait * aht_s / (
-        agents - load)
+        agents - load
+    )
 
 
 def week_plan(agents=AGENTS) -> pd.DataFrame:
     ds = pd.date_range("2024-03-04", periods=7 * 48, freq="30min")
-    return pd.DataFrame({"queue": "voice", "ds": ds, "volume": VOLUME, "aht_s": AHT_S,
-                         "agents_required": agents})
+    return pd.DataFrame(
+        {"queue": "voice", "ds": ds, "volume": VOLUME, "aht_s": AHT_S, "agents_required": agents}
+    )
 
 
 def timed(fn, repeats: int):
@@ -89,8 +91,14 @@ def cold_start_s() -> float:
     )
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -129,18 +137,30 @@ print(json.dumps(out))
 def run_peer(schedule: list[int], replications: int, as_schedule: bool) -> list[dict] | None:
     if not PEER_PYTHON.exists():
         return None
-    args = {"rate": VOLUME / INTERVAL_S, "aht_s": AHT_S, "target_s": TARGET_S,
-            "horizon_s": INTERVAL_S * len(schedule), "interval_s": INTERVAL_S,
-            "schedule": schedule, "replications": replications, "as_schedule": as_schedule}
-    out = subprocess.run([str(PEER_PYTHON), "-c", PEER_CODE, json.dumps(args)],
-                         capture_output=True, text=True, check=True)
+    args = {
+        "rate": VOLUME / INTERVAL_S,
+        "aht_s": AHT_S,
+        "target_s": TARGET_S,
+        "horizon_s": INTERVAL_S * len(schedule),
+        "interval_s": INTERVAL_S,
+        "schedule": schedule,
+        "replications": replications,
+        "as_schedule": as_schedule,
+    }
+    out = subprocess.run(
+        [str(PEER_PYTHON), "-c", PEER_CODE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 def day_plan(schedule: list[int]) -> pd.DataFrame:
     ds = pd.date_range("2024-03-04", periods=len(schedule), freq="30min")
-    return pd.DataFrame({"queue": "voice", "ds": ds, "volume": VOLUME, "aht_s": AHT_S,
-                         "agents_required": schedule})
+    return pd.DataFrame(
+        {"queue": "voice", "ds": ds, "volume": VOLUME, "aht_s": AHT_S, "agents_required": schedule}
+    )
 
 
 def fmt_ci(mean: float, lo: float, hi: float, pct: bool = True) -> str:
@@ -167,43 +187,57 @@ def main() -> None:
         "patient": dict(patience=120.0),
         "mixed": dict(arrivals="negbin", dispersion=0.1, service="lognormal", service_cv=1.0),
     }
-    print("| scenario | calls simulated | wall s (min of repeats) | CPU s | calls/s (wall) | "
-          "SL within 20 s [95% CI] | ASA s | abandonment |")
+    print(
+        "| scenario | calls simulated | wall s (min of repeats) | CPU s | calls/s (wall) | "
+        "SL within 20 s [95% CI] | ASA s | abandonment |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, kwargs in scenarios.items():
         seconds, res = timed(
-            lambda kwargs=kwargs: simulate_plan(plan, interval_s=INTERVAL_S, target_s=TARGET_S,
-                                                replications=reps, seed=0, **kwargs),
+            lambda kwargs=kwargs: simulate_plan(
+                plan, interval_s=INTERVAL_S, target_s=TARGET_S, replications=reps, seed=0, **kwargs
+            ),
             args.repeats,
         )
         s = res.summary().iloc[0]
         calls = res.replications["offered"].sum()
-        print(f"| {name} | {calls:,.0f} | {seconds:.2f} | {timed.cpu_s:.2f} | "
-              f"{calls / seconds:,.0f} | "
-              f"{fmt_ci(s.service_level, s.service_level_lo, s.service_level_hi)} | "
-              f"{s.asa_s:.1f} | {100 * s.abandonment:.2f}% |")
-    print(f"\nErlang C for 'week' (50 E, 56 agents, AHT 180 s): SL {100 * sl_c:.2f}%, "
-          f"ASA {asa_c:.1f} s")
+        print(
+            f"| {name} | {calls:,.0f} | {seconds:.2f} | {timed.cpu_s:.2f} | "
+            f"{calls / seconds:,.0f} | "
+            f"{fmt_ci(s.service_level, s.service_level_lo, s.service_level_hi)} | "
+            f"{s.asa_s:.1f} | {100 * s.abandonment:.2f}% |"
+        )
+    print(
+        f"\nErlang C for 'week' (50 E, 56 agents, AHT 180 s): SL {100 * sl_c:.2f}%, "
+        f"ASA {asa_c:.1f} s"
+    )
 
     if args.no_peer:
         return
-    print("\n| one day, 48 half-hours, 56 agents | simulator | replications | "
-          "SL within 20 s [95% CI] | calls/s |")
+    print(
+        "\n| one day, 48 half-hours, 56 agents | simulator | replications | "
+        "SL within 20 s [95% CI] | calls/s |"
+    )
     print("|---|---|---|---|---|")
     schedule = [AGENTS] * 48
     dplan = day_plan(schedule)
     seconds, res = timed(
-        lambda: simulate_plan(dplan, interval_s=INTERVAL_S, target_s=TARGET_S,
-                              replications=reps, seed=0),
+        lambda: simulate_plan(
+            dplan, interval_s=INTERVAL_S, target_s=TARGET_S, replications=reps, seed=0
+        ),
         args.repeats,
     )
     s = res.summary().iloc[0]
     calls = res.replications["offered"].sum()
-    print(f"| agents per interval | forecast.simulate | {reps} | "
-          f"{fmt_ci(s.service_level, s.service_level_lo, s.service_level_hi)} | "
-          f"{calls / seconds:,.0f} |")
-    for label, as_schedule in (("fixed server count", False),
-                               ("48 half-hour shifts (ciw.Schedule)", True)):
+    print(
+        f"| agents per interval | forecast.simulate | {reps} | "
+        f"{fmt_ci(s.service_level, s.service_level_lo, s.service_level_hi)} | "
+        f"{calls / seconds:,.0f} |"
+    )
+    for label, as_schedule in (
+        ("fixed server count", False),
+        ("48 half-hour shifts (ciw.Schedule)", True),
+    ):
         peer = run_peer(schedule, args.peer_replications, as_schedule)
         if peer is None:
             print(f"| {label} | ciw (not installed: bash benchmarks/simulate_env.sh) | | | |")
@@ -211,10 +245,12 @@ def main() -> None:
         sl = np.array([p["within"] / p["offered"] for p in peer])[None, :]
         mean, lo, hi = mean_ci(sl, 0.95)
         rate = sum(p["offered"] for p in peer) / sum(p["elapsed_s"] for p in peer)
-        print(f"| {label} | ciw 3.2.7 | {len(peer)} | {fmt_ci(mean[0], lo[0], hi[0])} | "
-              f"{rate:,.0f} |")
+        print(
+            f"| {label} | ciw 3.2.7 | {len(peer)} | {fmt_ci(mean[0], lo[0], hi[0])} | {rate:,.0f} |"
+        )
     sl_day, _ = erlang_c(AGENTS, VOLUME * AHT_S / INTERVAL_S, AHT_S, TARGET_S)
     print(f"\nErlang C: {100 * sl_day:.2f}%")
+
 
 if __name__ == "__main__":
     main()

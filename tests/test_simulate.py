@@ -25,12 +25,27 @@ from forecast.simulate import (
 # ------------------------------------------------------------------ helpers
 
 
-def flat_plan(volume: float, aht_s: float, agents: int, *, intervals: int,
-              interval_s: int = 3600, queue: str = "q", start="2024-01-01") -> pd.DataFrame:
+def flat_plan(
+    volume: float,
+    aht_s: float,
+    agents: int,
+    *,
+    intervals: int,
+    interval_s: int = 3600,
+    queue: str = "q",
+    start="2024-01-01",
+) -> pd.DataFrame:
     ds = pd.date_range(start, periods=intervals, freq=f"{interval_s}s")
-    return pd.DataFrame({"queue": queue, "ds": ds, "volume": float(volume),
-                         "aht_s": float(aht_s), "agents_required": agents,
-                         "service_level": 0.8})
+    return pd.DataFrame(
+        {
+            "queue": queue,
+            "ds": ds,
+            "volume": float(volume),
+            "aht_s": float(aht_s),
+            "agents_required": agents,
+            "service_level": 0.8,
+        }
+    )
 
 
 def pooled(result, name: str, confidence: float = 0.999):
@@ -48,10 +63,12 @@ def test_matches_erlang_c_in_steady_state():
     p_wait = float(queueing.erlang_c(12, 10.0))
     sl20 = float(queueing.service_level(12, 10.0, 100.0, 20.0))
     asa = float(queueing.asa(12, 10.0, 100.0))
-    res20 = simulate_plan(plan, interval_s=3600, target_s=20, replications=32, seed=1,
-                          confidence=0.999)
-    res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=32, seed=1,
-                         confidence=0.999)
+    res20 = simulate_plan(
+        plan, interval_s=3600, target_s=20, replications=32, seed=1, confidence=0.999
+    )
+    res0 = simulate_plan(
+        plan, interval_s=3600, target_s=0, replications=32, seed=1, confidence=0.999
+    )
     mean, lo, hi = pooled(res20, "service_level")
     assert lo <= sl20 <= hi and hi - lo < 0.04
     mean, lo, hi = pooled(res0, "service_level")  # answered at once = 1 - P(wait)
@@ -67,15 +84,29 @@ def test_matches_erlang_a_with_exponential_patience():
     rate, aht, patience, n = 0.2, 100.0, 60.0, 20
     formula = queueing.erlang_a(n, rate, aht, patience, 20.0)
     plan = flat_plan(rate * 3600, aht, n, intervals=30)
-    res = simulate_plan(plan, interval_s=3600, target_s=20, replications=24, patience=patience,
-                        seed=2, confidence=0.999)
+    res = simulate_plan(
+        plan,
+        interval_s=3600,
+        target_s=20,
+        replications=24,
+        patience=patience,
+        seed=2,
+        confidence=0.999,
+    )
     mean, lo, hi = pooled(res, "abandonment")
     assert lo <= formula.p_abandon <= hi and hi - lo < 0.02
     for name in ("service_level", "service_level_answered", "asa_s", "occupancy"):
         mean, lo, hi = pooled(res, name)
         assert lo <= getattr(formula, name) <= hi, name
-    res0 = simulate_plan(plan, interval_s=3600, target_s=0, replications=24, patience=patience,
-                         seed=2, confidence=0.999)
+    res0 = simulate_plan(
+        plan,
+        interval_s=3600,
+        target_s=0,
+        replications=24,
+        patience=patience,
+        seed=2,
+        confidence=0.999,
+    )
     mean, lo, hi = pooled(res0, "service_level")
     assert lo <= 1 - formula.p_wait <= hi
 
@@ -83,8 +114,15 @@ def test_matches_erlang_a_with_exponential_patience():
 def test_lognormal_handle_times_keep_the_mean_load():
     # occupancy = load / agents whatever the handle-time shape, when nobody abandons
     plan = flat_plan(360, 100, 12, intervals=30)
-    res = simulate_plan(plan, interval_s=3600, replications=16, service="lognormal",
-                        service_cv=1.5, seed=3, confidence=0.999)
+    res = simulate_plan(
+        plan,
+        interval_s=3600,
+        replications=16,
+        service="lognormal",
+        service_cv=1.5,
+        seed=3,
+        confidence=0.999,
+    )
     mean, lo, hi = pooled(res, "occupancy")
     assert lo <= 10 / 12 <= hi
 
@@ -94,14 +132,22 @@ def test_lognormal_handle_times_keep_the_mean_load():
 
 def test_every_offered_call_is_answered_abandoned_or_still_waiting():
     ds = pd.date_range("2024-01-01 08:00", periods=8, freq="30min")
-    plan = pd.DataFrame({"queue": "q", "ds": ds, "volume": [50, 80, 120, 150, 90, 60, 40, 30.0],
-                         "aht_s": 240.0, "agents_required": [8, 10, 3, 0, 12, 9, 4, 1]})
+    plan = pd.DataFrame(
+        {
+            "queue": "q",
+            "ds": ds,
+            "volume": [50, 80, 120, 150, 90, 60, 40, 30.0],
+            "aht_s": 240.0,
+            "agents_required": [8, 10, 3, 0, 12, 9, 4, 1],
+        }
+    )
     res = simulate_plan(plan, interval_s=1800, replications=10, patience=90, seed=4)
     iv = res.intervals
     np.testing.assert_allclose(iv["offered"], iv["answered"] + iv["abandoned"] + iv["waiting"])
     reps = res.replications
-    np.testing.assert_array_equal(reps["offered"],
-                                  reps["answered"] + reps["abandoned"] + reps["waiting"])
+    np.testing.assert_array_equal(
+        reps["offered"], reps["answered"] + reps["abandoned"] + reps["waiting"]
+    )
     assert iv["answered_within_target"].le(iv["answered"]).all()
     for name in ("service_level", "abandonment", "occupancy"):
         values = iv[name].dropna()
@@ -111,8 +157,14 @@ def test_every_offered_call_is_answered_abandoned_or_still_waiting():
 def test_per_call_outcomes_add_up_to_the_interval_summary():
     rng = np.random.default_rng(5)
     arrival = np.sort(rng.uniform(0, 3 * 600, 400))
-    calls = simulate_queue(arrival, rng.exponential(60, 400), rng.exponential(40, 400),
-                           [6, 2, 8], interval_s=600, target_s=15)
+    calls = simulate_queue(
+        arrival,
+        rng.exponential(60, 400),
+        rng.exponential(40, 400),
+        [6, 2, 8],
+        interval_s=600,
+        target_s=15,
+    )
     assert set(calls["outcome"]) <= set(OUTCOMES)
     table = interval_summary(calls, [6, 2, 8], interval_s=600, target_s=15)
     by_interval = calls.groupby("interval")["outcome"].value_counts().unstack(fill_value=0)
@@ -155,11 +207,14 @@ def run_kernel(fn, agents, arrival, service, patience, interval_s, use_heap):
     block_end = np.full(agents.size, agents.size, np.int64)
     table = kernel.next_on_duty_table(agents, block_end)
     n = arrival.size
-    seg = [np.array([0], np.int64), np.array([n], np.int64), np.array([0], np.int64),
-           np.array([agents.size], np.int64)]
+    seg = [
+        np.array([0], np.int64),
+        np.array([n], np.int64),
+        np.array([0], np.int64),
+        np.array([agents.size], np.int64),
+    ]
     start, who, outcome = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int8)
-    fn(*seg, arrival, service, patience, agents, table, interval_s, start, who, outcome,
-       use_heap)
+    fn(*seg, arrival, service, patience, agents, table, interval_s, start, who, outcome, use_heap)
     return start, who, outcome
 
 
@@ -188,13 +243,17 @@ def test_compiled_kernel_equals_its_plain_python_source():
         pytest.skip("not compiled (numba absent or disabled): the plain Python code runs")
     agents, arrival, service, patience = random_case(8)
     block_end = np.full(agents.size, agents.size, np.int64)
-    np.testing.assert_array_equal(kernel.next_on_duty_table(agents, block_end),
-                                  kernel.next_on_duty_table.py_func(agents, block_end))
+    np.testing.assert_array_equal(
+        kernel.next_on_duty_table(agents, block_end),
+        kernel.next_on_duty_table.py_func(agents, block_end),
+    )
     for use_heap in (False, True):
-        compiled = run_kernel(kernel.run_segments, agents, arrival, service, patience, 100.0,
-                              use_heap)
-        plain = run_kernel(kernel.run_segments.py_func, agents, arrival, service, patience,
-                           100.0, use_heap)
+        compiled = run_kernel(
+            kernel.run_segments, agents, arrival, service, patience, 100.0, use_heap
+        )
+        plain = run_kernel(
+            kernel.run_segments.py_func, agents, arrival, service, patience, 100.0, use_heap
+        )
         for x, y in zip(compiled, plain, strict=True):
             np.testing.assert_array_equal(x, y)
 
@@ -204,20 +263,25 @@ def test_compiled_kernel_equals_its_plain_python_source():
 
 def test_hand_computed_waits_on_a_tiny_replay():
     # two agents, four calls of 10 s a second apart: calls 3 and 4 wait for the first two
-    calls = simulate_queue([0, 1, 2, 3], [10, 10, 10, 10], None, [2, 2], interval_s=20,
-                           target_s=5)
+    calls = simulate_queue([0, 1, 2, 3], [10, 10, 10, 10], None, [2, 2], interval_s=20, target_s=5)
     np.testing.assert_array_equal(calls["start_s"], [0, 1, 10, 11])
     np.testing.assert_array_equal(calls["wait_s"], [0, 0, 8, 8])
     np.testing.assert_array_equal(calls["within_target"], [True, True, False, False])
     # the third caller gives up after 5 s, so the fourth takes its place at t = 10
-    calls = simulate_queue([0, 1, 2, 3], [10, 10, 10, 10], [np.inf, np.inf, 5, np.inf],
-                           [2, 2], interval_s=20, target_s=5)
-    np.testing.assert_array_equal(calls["outcome"],
-                                  ["answered", "answered", "abandoned", "answered"])
+    calls = simulate_queue(
+        [0, 1, 2, 3],
+        [10, 10, 10, 10],
+        [np.inf, np.inf, 5, np.inf],
+        [2, 2],
+        interval_s=20,
+        target_s=5,
+    )
+    np.testing.assert_array_equal(
+        calls["outcome"], ["answered", "answered", "abandoned", "answered"]
+    )
     np.testing.assert_array_equal(calls["wait_s"], [0, 0, 5, 7])
     # arrivals given out of order come back in input order
-    calls = simulate_queue([3, 0, 2, 1], [10, 10, 10, 10], None, [2, 2], interval_s=20,
-                           target_s=5)
+    calls = simulate_queue([3, 0, 2, 1], [10, 10, 10, 10], None, [2, 2], interval_s=20, target_s=5)
     np.testing.assert_array_equal(calls["start_s"], [11, 0, 10, 1])
 
 
@@ -261,9 +325,17 @@ def test_the_longest_idle_agent_answers():
 
 def test_each_day_starts_empty_and_callers_left_at_close_are_reported():
     ds = pd.date_range("2024-01-01 08:00", periods=4, freq="1h").append(
-        pd.date_range("2024-01-02 08:00", periods=4, freq="1h"))
-    plan = pd.DataFrame({"queue": "q", "ds": ds, "volume": 100.0, "aht_s": 300.0,
-                         "agents_required": [10, 10, 10, 2, 10, 10, 10, 10]})
+        pd.date_range("2024-01-02 08:00", periods=4, freq="1h")
+    )
+    plan = pd.DataFrame(
+        {
+            "queue": "q",
+            "ds": ds,
+            "volume": 100.0,
+            "aht_s": 300.0,
+            "agents_required": [10, 10, 10, 2, 10, 10, 10, 10],
+        }
+    )
     res = simulate_plan(plan, interval_s=3600, replications=5, seed=0)
     iv = res.intervals
     assert iv.loc[3, "waiting"] > 10  # day 1 closes overloaded
@@ -275,8 +347,9 @@ def test_more_agents_never_lower_the_service_level():
     plan = flat_plan(300, 120, 10, intervals=4)
     levels = []
     for agents in (10, 11, 12, 14):
-        res = simulate_plan(plan.assign(agents_required=agents), interval_s=3600,
-                            replications=5, seed=9)
+        res = simulate_plan(
+            plan.assign(agents_required=agents), interval_s=3600, replications=5, seed=9
+        )
         levels.append(res.replications["service_level"].to_numpy())
     # same seed = same calls: each replication improves as agents are added
     assert all(np.all(b >= a) for a, b in zip(levels, levels[1:], strict=False))
@@ -320,15 +393,24 @@ def test_service_and_patience_draws_have_the_requested_moments():
 
 def test_replaying_call_timestamps_places_each_call_in_its_interval():
     plan = flat_plan(0, 100, 2, intervals=3, interval_s=1800, start="2024-01-01 09:00")
-    calls = pd.DataFrame({
-        "queue": "q",
-        "arrival": pd.to_datetime(["2024-01-01 09:00:05", "2024-01-01 09:10:00",
-                                   "2024-01-01 09:45:00", "2024-01-01 10:29:59",
-                                   "2024-01-01 12:00:00"]),  # the last falls after the plan
-        "handle_s": [60.0, 30.0, np.nan, 10.0, 5.0],
-    })
-    res = simulate_plan(plan, interval_s=1800, replications=2, arrivals=calls,
-                        service="actual", seed=0)
+    calls = pd.DataFrame(
+        {
+            "queue": "q",
+            "arrival": pd.to_datetime(
+                [
+                    "2024-01-01 09:00:05",
+                    "2024-01-01 09:10:00",
+                    "2024-01-01 09:45:00",
+                    "2024-01-01 10:29:59",
+                    "2024-01-01 12:00:00",
+                ]
+            ),  # the last falls after the plan
+            "handle_s": [60.0, 30.0, np.nan, 10.0, 5.0],
+        }
+    )
+    res = simulate_plan(
+        plan, interval_s=1800, replications=2, arrivals=calls, service="actual", seed=0
+    )
     np.testing.assert_array_equal(res.intervals["offered"], [2, 1, 1])
     np.testing.assert_array_equal(res.intervals["service_level"], [1, 1, 1])
     assert any("1 of 5 calls" in note for note in res.notes)
@@ -349,18 +431,42 @@ def write(tmp_path, frame: pd.DataFrame, name="plan.csv"):
     ("change", "column", "line", "words"),
     [
         (lambda p: p.drop(columns="aht_s"), "aht_s", 1, "missing column"),
-        (lambda p: p.assign(ds=p["ds"].astype(str).where(p.index != 2, "soon")), "ds", 4,
-         "not a timestamp"),
-        (lambda p: p.assign(agents_required=p["agents_required"].where(p.index != 1, -2)),
-         "agents_required", 3, "whole number"),
-        (lambda p: p.assign(agents_required=p["agents_required"].astype(float)
-                            .where(p.index != 3, 2.5)), "agents_required", 5, "whole number"),
-        (lambda p: p.assign(volume=p["volume"].astype(object).where(p.index != 4, "lots")),
-         "volume", 6, "not a finite number"),
+        (
+            lambda p: p.assign(ds=p["ds"].astype(str).where(p.index != 2, "soon")),
+            "ds",
+            4,
+            "not a timestamp",
+        ),
+        (
+            lambda p: p.assign(agents_required=p["agents_required"].where(p.index != 1, -2)),
+            "agents_required",
+            3,
+            "whole number",
+        ),
+        (
+            lambda p: p.assign(
+                agents_required=p["agents_required"].astype(float).where(p.index != 3, 2.5)
+            ),
+            "agents_required",
+            5,
+            "whole number",
+        ),
+        (
+            lambda p: p.assign(volume=p["volume"].astype(object).where(p.index != 4, "lots")),
+            "volume",
+            6,
+            "not a finite number",
+        ),
         (lambda p: p.assign(aht_s=p["aht_s"].where(p.index != 0, 0.0)), "aht_s", 2, "aht_s"),
         (lambda p: pd.concat([p, p.iloc[[2]]], ignore_index=True), "ds", 8, "twice"),
-        (lambda p: p.assign(ds=p["ds"].where(p.index != 5, p["ds"].iloc[5]
-                                             + pd.Timedelta("10min"))), "ds", 7, "multiple"),
+        (
+            lambda p: p.assign(
+                ds=p["ds"].where(p.index != 5, p["ds"].iloc[5] + pd.Timedelta("10min"))
+            ),
+            "ds",
+            7,
+            "multiple",
+        ),
     ],
 )
 def test_a_bad_plan_file_gets_a_one_line_error_naming_row_and_column(
@@ -401,8 +507,9 @@ def test_rejects_bad_settings():
 
 
 def test_summary_sets_the_promise_beside_the_simulated_figures():
-    res = simulate_plan(flat_plan(360, 100, 12, intervals=4), interval_s=3600,
-                        replications=8, seed=0)
+    res = simulate_plan(
+        flat_plan(360, 100, 12, intervals=4), interval_s=3600, replications=8, seed=0
+    )
     summary = res.summary()
     assert list(summary["queue"]) == ["q"]
     row = summary.iloc[0]
@@ -417,37 +524,61 @@ def test_replayed_calls_can_carry_their_own_patience():
     # is known to hang up after 30 s; the third is known to wait at least 95 s and,
     # with no further patience drawn (None = never hangs up), is answered at 100 s
     plan = flat_plan(0, 100, 1, intervals=1, interval_s=1800, start="2024-01-01 09:00")
-    calls = pd.DataFrame({
-        "arrival": pd.to_datetime(["2024-01-01 09:00:00", "2024-01-01 09:00:10",
-                                   "2024-01-01 09:00:05"]),
-        "handle_s": [100.0, 10.0, 10.0],
-        "patience_s": [np.nan, 30.0, np.nan],
-        "patience_min_s": [np.nan, np.nan, 95.0],
-    })
-    res = simulate_plan(plan, interval_s=1800, replications=1, arrivals=calls,
-                        service="actual", target_s=200)
+    calls = pd.DataFrame(
+        {
+            "arrival": pd.to_datetime(
+                ["2024-01-01 09:00:00", "2024-01-01 09:00:10", "2024-01-01 09:00:05"]
+            ),
+            "handle_s": [100.0, 10.0, 10.0],
+            "patience_s": [np.nan, 30.0, np.nan],
+            "patience_min_s": [np.nan, np.nan, 95.0],
+        }
+    )
+    res = simulate_plan(
+        plan, interval_s=1800, replications=1, arrivals=calls, service="actual", target_s=200
+    )
     row = res.intervals.iloc[0]
     assert (row["answered"], row["abandoned"]) == (2, 1)
     assert row["asa_s"] == pytest.approx((0 + 95) / 2)
     # exponential patience of 1 s on top of the 95 s floor: the third caller still waits
     # the 95 s it is known to have waited, in every replication
-    res = simulate_plan(plan, interval_s=1800, replications=30, arrivals=calls,
-                        service="actual", patience=1.0, target_s=200)
+    res = simulate_plan(
+        plan,
+        interval_s=1800,
+        replications=30,
+        arrivals=calls,
+        service="actual",
+        patience=1.0,
+        target_s=200,
+    )
     assert res.replications["abandoned"].eq(1).all()
     # without the floor, the same 1 s patience loses the third caller too
-    res = simulate_plan(plan, interval_s=1800, replications=30, arrivals=calls.drop(
-        columns="patience_min_s"), service="actual", patience=1.0, target_s=200)
+    res = simulate_plan(
+        plan,
+        interval_s=1800,
+        replications=30,
+        arrivals=calls.drop(columns="patience_min_s"),
+        service="actual",
+        patience=1.0,
+        target_s=200,
+    )
     assert res.replications["abandoned"].eq(2).all()
 
 
 def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
     from forecast.config import QueueConfig
 
-    plan = pd.concat([flat_plan(60, 600, 12, intervals=24, queue="chat"),
-                      flat_plan(50, 300, 2, intervals=24, queue="mail")], ignore_index=True)
+    plan = pd.concat(
+        [
+            flat_plan(60, 600, 12, intervals=24, queue="chat"),
+            flat_plan(50, 300, 2, intervals=24, queue="mail"),
+        ],
+        ignore_index=True,
+    )
     queues = {
-        "chat": QueueConfig(name="chat", channel="chat", answer_s=60, concurrency=3,
-                            concurrency_aht_factor=0.5),
+        "chat": QueueConfig(
+            name="chat", channel="chat", answer_s=60, concurrency=3, concurrency_aht_factor=0.5
+        ),
         "mail": QueueConfig(name="mail", channel="email"),
     }
     with pytest.warns(UserWarning, match="deferred"):
@@ -458,8 +589,7 @@ def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
     # 20 Erlangs of sessions on 36 servers (a day, so the empty start hardly shows)
     assert res.summary().loc[0, "occupancy"] == pytest.approx(20 / 36, abs=0.03)
     # without the settings: 10 Erlangs on 12 single-session agents
-    alone = simulate_plan(plan[plan["queue"] == "chat"], interval_s=3600, replications=8,
-                          seed=0)
+    alone = simulate_plan(plan[plan["queue"] == "chat"], interval_s=3600, replications=8, seed=0)
     assert alone.summary().loc[0, "occupancy"] == pytest.approx(10 / 12, abs=0.03)
 
 
@@ -469,9 +599,12 @@ def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
 def test_rate_cv_is_what_the_prediction_interval_adds_to_poisson_noise():
     # mean 400; p10/p90 400 -+ 1.2816 * 50: sd 50, variance 2500 = 400 Poisson + 2100 rate
     z = 1.2815515655446004
-    cv = sampling.rate_cv_from_quantiles(np.array([400.0, 400.0, 0.0]),
-                                         np.array([400 - z * 50, 400 - z * 10, 0.0]),
-                                         np.array([400 + z * 50, 400 + z * 10, 0.0]), 0.1)
+    cv = sampling.rate_cv_from_quantiles(
+        np.array([400.0, 400.0, 0.0]),
+        np.array([400 - z * 50, 400 - z * 10, 0.0]),
+        np.array([400 + z * 50, 400 + z * 10, 0.0]),
+        0.1,
+    )
     np.testing.assert_allclose(cv, [np.sqrt(2100) / 400, 0.0, 0.0])  # narrower than Poisson: 0
 
 
@@ -498,8 +631,9 @@ def test_forecast_arrivals_use_the_plans_quantiles():
     plan = plan.assign(p10=300 - z * sd, p50=300.0, p90=300 + z * sd)
     wide = simulate_plan(plan, interval_s=3600, replications=40, arrivals="forecast", seed=0)
     poisson = simulate_plan(plan, interval_s=3600, replications=40, seed=0)
-    assert wide.replications["service_level"].std() > 2 * poisson.replications[
-        "service_level"].std()
+    assert (
+        wide.replications["service_level"].std() > 2 * poisson.replications["service_level"].std()
+    )
     assert wide.summary().loc[0, "service_level"] < poisson.summary().loc[0, "service_level"]
     with pytest.raises(ForecastError, match="quantile columns"):
         simulate_plan(plan.drop(columns=["p10", "p90"]), interval_s=3600, arrivals="forecast")
@@ -539,15 +673,16 @@ def test_invariants_of_a_first_come_first_served_queue(seed):
     assert np.all(ans["agent"].to_numpy() < agents[interval])
     for _, own in ans.groupby("agent"):
         own = own.sort_values("start_s")
-        assert np.all(own["start_s"].to_numpy()[1:]
-                      >= (own["start_s"] + own["service_s"]).to_numpy()[:-1] - 1e-9)
+        assert np.all(
+            own["start_s"].to_numpy()[1:]
+            >= (own["start_s"] + own["service_s"]).to_numpy()[:-1] - 1e-9
+        )
     # no caller waits while an agent on duty sits idle: at each arrival that had to wait,
     # every agent on duty was busy
     waited = calls[calls["wait_s"] > 0]
     for a in waited["arrival_s"]:
         on_duty = agents[int(a // 100.0)]
-        busy = {int(g) for g, s0, s1 in zip(ans["agent"], start, end, strict=True)
-                if s0 <= a < s1}
+        busy = {int(g) for g, s0, s1 in zip(ans["agent"], start, end, strict=True) if s0 <= a < s1}
         assert set(range(on_duty)) <= busy
     # callers who gave up did so after exactly their patience, before the end
     gone = calls[calls["outcome"] == "abandoned"]

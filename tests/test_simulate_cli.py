@@ -14,8 +14,17 @@ def plan_file(tmp_path):
     day1 = pd.date_range("2024-03-04 08:00", periods=8, freq="30min")
     day2 = pd.date_range("2024-03-05 08:00", periods=8, freq="30min")
     ds = day1.append(day2)
-    voice = pd.DataFrame({"queue": "voice", "ds": ds, "volume": 120.0, "aht_s": 240.0,
-                          "agents_required": 20, "agents_scheduled": 29, "service_level": 0.85})
+    voice = pd.DataFrame(
+        {
+            "queue": "voice",
+            "ds": ds,
+            "volume": 120.0,
+            "aht_s": 240.0,
+            "agents_required": 20,
+            "agents_scheduled": 29,
+            "service_level": 0.85,
+        }
+    )
     sales = voice.assign(queue="sales", volume=20.0, agents_required=5, service_level=0.7)
     path = tmp_path / "plan.csv"
     pd.concat([voice, sales], ignore_index=True).to_csv(path, index=False)
@@ -43,9 +52,20 @@ def test_writes_the_per_interval_table_when_asked(plan_file, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert len(table) == 32
-    for column in ("queue", "ds", "agents", "promised_service_level", "service_level",
-                   "service_level_lo", "service_level_hi", "asa_s", "abandonment", "occupancy",
-                   "offered", "waiting"):
+    for column in (
+        "queue",
+        "ds",
+        "agents",
+        "promised_service_level",
+        "service_level",
+        "service_level_lo",
+        "service_level_hi",
+        "asa_s",
+        "abandonment",
+        "occupancy",
+        "offered",
+        "waiting",
+    ):
         assert column in table.columns
     assert table["abandonment"].gt(0).any()  # patience was applied
     assert not list(out.parent.glob(".*.tmp"))  # no temporary file left behind
@@ -98,8 +118,19 @@ def test_usage_errors_are_exit_2(plan_file):
 
 
 def test_over_dispersed_arrivals_and_lognormal_service_run(plan_file):
-    result = run(plan_file, "-n", 5, "--arrivals", "negbin", "--dispersion", 0.15,
-                 "--service", "lognormal", "--service-cv", 1.2)
+    result = run(
+        plan_file,
+        "-n",
+        5,
+        "--arrivals",
+        "negbin",
+        "--dispersion",
+        0.15,
+        "--service",
+        "lognormal",
+        "--service-cv",
+        1.2,
+    )
     assert result.exit_code == 0, result.output
     assert "arrivals negbin" in result.output
 

@@ -42,8 +42,10 @@ class Segments:
     ) -> Segments:
         """Segments of one replication whose customers (sorted) sit in ``interval``."""
         n_int = block_end.size
-        int_lo = np.flatnonzero(np.r_[True, block_end[1:] != block_end[:-1]]) if n_int else (
-            np.zeros(0, np.int64)
+        int_lo = (
+            np.flatnonzero(np.r_[True, block_end[1:] != block_end[:-1]])
+            if n_int
+            else (np.zeros(0, np.int64))
         )
         int_hi = block_end[int_lo] if n_int else np.zeros(0, np.int64)
         call_lo = np.searchsorted(interval, int_lo, side="left") + call_offset
@@ -57,8 +59,12 @@ class Segments:
 
     @classmethod
     def concat(cls, parts: list[Segments]) -> Segments:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                     ("call_lo", "call_hi", "int_lo", "int_hi")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("call_lo", "call_hi", "int_lo", "int_hi")
+            )
+        )
 
 
 def run(

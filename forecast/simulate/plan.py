@@ -91,10 +91,16 @@ class SimulationResult:
                 mean, lo, hi = mean_ci(reps[name].to_numpy()[None, :], self.confidence)
                 row.update({name: mean[0], f"{name}_lo": lo[0], f"{name}_hi": hi[0]})
             row["service_level_goal"] = self.goals[queue]
-            mean, lo, hi = mean_ci(reps["intervals_meeting_goal"].to_numpy()[None, :],
-                                   self.confidence)
-            row.update({"intervals_meeting_goal": mean[0], "intervals_meeting_goal_lo": lo[0],
-                        "intervals_meeting_goal_hi": hi[0]})
+            mean, lo, hi = mean_ci(
+                reps["intervals_meeting_goal"].to_numpy()[None, :], self.confidence
+            )
+            row.update(
+                {
+                    "intervals_meeting_goal": mean[0],
+                    "intervals_meeting_goal_lo": lo[0],
+                    "intervals_meeting_goal_hi": hi[0],
+                }
+            )
             row["waiting_at_end"] = reps["waiting"].mean()
             rows.append(row)
         return pd.DataFrame(rows)
@@ -209,20 +215,30 @@ def simulate_plan(
     targets: dict[str, float] = {}
     goals: dict[str, float] = {}
     interval_frames, rep_frames = [], []
-    for qplan in split_plan(plan, interval_s=interval_s, agents_column=agents_column,
-                            volume_column=volume_column, queues=queues):
+    for qplan in split_plan(
+        plan,
+        interval_s=interval_s,
+        agents_column=agents_column,
+        volume_column=volume_column,
+        queues=queues,
+    ):
         config = queues.get(qplan.queue) if queues else None
         if config is not None and config.is_deferred:
-            message = (f"queue '{qplan.queue}' is a deferred ({config.channel}) queue: "
-                       "not simulated")
+            message = f"queue '{qplan.queue}' is a deferred ({config.channel}) queue: not simulated"
             warnings.warn(message, ForecastWarning, stacklevel=2)
             notes.append(message)
             continue
-        qtarget_s = float(target_s) if target_s is not None else (
-            config.answer_s if config is not None else DEFAULT_TARGET_S)
+        qtarget_s = (
+            float(target_s)
+            if target_s is not None
+            else (config.answer_s if config is not None else DEFAULT_TARGET_S)
+        )
         targets[qplan.queue] = qtarget_s
-        goal = float(service_level_goal) if service_level_goal is not None else (
-            config.service_level if config is not None else np.nan)
+        goal = (
+            float(service_level_goal)
+            if service_level_goal is not None
+            else (config.service_level if config is not None else np.nan)
+        )
         goals[qplan.queue] = goal
         qpatience = patience
         if qpatience is None and config is not None and config.patience_s is not None:
@@ -248,17 +264,16 @@ def simulate_plan(
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows and columns
             p_meets = np.nanmean(meets, axis=0)
             share = np.nanmean(meets, axis=1)
-        interval_frames.append(_interval_table(qplan, per_rep, confidence).assign(
-            p_meets_goal=p_meets))
-        rep_frames.append(per_rep_totals.assign(queue=qplan.queue,
-                                                intervals_meeting_goal=share))
+        interval_frames.append(
+            _interval_table(qplan, per_rep, confidence).assign(p_meets_goal=p_meets)
+        )
+        rep_frames.append(per_rep_totals.assign(queue=qplan.queue, intervals_meeting_goal=share))
     if not interval_frames:
         raise ForecastError("no queue of the plan could be simulated")
     intervals = pd.concat(interval_frames, ignore_index=True)
     reps = pd.concat(rep_frames, ignore_index=True)
     reps = reps[["queue"] + [c for c in reps.columns if c != "queue"]]
-    return SimulationResult(intervals, reps, replications, targets, goals, confidence, seed,
-                            notes)
+    return SimulationResult(intervals, reps, replications, targets, goals, confidence, seed, notes)
 
 
 def _meets(service_level: np.ndarray, goal: float) -> np.ndarray:
@@ -323,9 +338,17 @@ def _simulate_queue_plan(
         segs = engine.Segments.concat([b[4] for b in batch])
         start_s, agent, outcome = engine.run(segs, arr, srv, pat, agents, table, interval_s)
         counts = engine.aggregate(
-            cell, len(batch) * n_int, arrival_s=arr, service_s=srv, start_s=start_s,
-            agent=agent, outcome=outcome, segments=segs, agents=agents,
-            interval_s=interval_s, target_s=target_s,
+            cell,
+            len(batch) * n_int,
+            arrival_s=arr,
+            service_s=srv,
+            start_s=start_s,
+            agent=agent,
+            outcome=outcome,
+            segments=segs,
+            agents=agents,
+            interval_s=interval_s,
+            target_s=target_s,
         )
         for name in sums:
             sums[name].append(getattr(counts, name).reshape(len(batch), n_int))
@@ -361,16 +384,20 @@ def _simulate_queue_plan(
     rep_totals = pd.DataFrame(rates(totals)).assign(
         replication=np.arange(replications), busy_s=totals.busy_s, on_duty_s=totals.on_duty_s
     )
-    return per_cell, rep_totals[["replication"] + [c for c in rep_totals.columns
-                                                   if c != "replication"]]
+    return per_cell, rep_totals[
+        ["replication"] + [c for c in rep_totals.columns if c != "replication"]
+    ]
 
 
 def _replay_patience(calls: pd.DataFrame, drawn: np.ndarray) -> np.ndarray:
     """Known patience where the calls table has it; else a lower bound plus a draw."""
     known = calls["patience_s"].to_numpy(np.float64)
     floor = calls["patience_min_s"].to_numpy(np.float64)
-    return np.where(np.isfinite(known) | np.isposinf(known), known,
-                    np.where(np.isfinite(floor), floor, 0.0) + drawn)
+    return np.where(
+        np.isfinite(known) | np.isposinf(known),
+        known,
+        np.where(np.isfinite(floor), floor, 0.0) + drawn,
+    )
 
 
 def _actual_service(rng: np.random.Generator, handle_s: np.ndarray) -> np.ndarray:
@@ -389,8 +416,9 @@ def _queue_calls(
 ) -> pd.DataFrame:
     """The calls of one queue placed on the plan's virtual timeline (row * interval_s + offset)."""
     if "arrival" not in calls.columns:
-        raise DataValidationError("the calls table has no 'arrival' column; expected timestamps",
-                                  column="arrival")
+        raise DataValidationError(
+            "the calls table has no 'arrival' column; expected timestamps", column="arrival"
+        )
     mine = calls if "queue" not in calls.columns else calls[calls["queue"] == qplan.queue]
     arrival = pd.to_datetime(mine["arrival"]).to_numpy("datetime64[ns]")
     ds = qplan.ds.to_numpy("datetime64[ns]")
@@ -404,6 +432,7 @@ def _queue_calls(
             f"queue '{qplan.queue}': {int((~inside).sum())} of {arrival.size} calls fall outside "
             "the plan's intervals and were not replayed"
         )
+
     def column(name: str) -> np.ndarray:
         if name not in mine.columns:
             return np.full(int(inside.sum()), np.nan)

@@ -52,8 +52,9 @@ def read_plan(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataValidationError("plan file not found; expected the plan.csv a plan run wrote",
-                                  file=path)
+        raise DataValidationError(
+            "plan file not found; expected the plan.csv a plan run wrote", file=path
+        )
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -67,7 +68,9 @@ def read_plan(path: str | Path) -> pd.DataFrame:
             raise DataValidationError(
                 f"missing column; expected a plan table with columns queue, ds, volume, aht_s, "
                 f"agents_required (found {', '.join(map(str, frame.columns)) or 'none'})",
-                file=path, row=1, column=column,
+                file=path,
+                row=1,
+                column=column,
             )
     frame.attrs["source"] = str(path)
     return frame.reset_index(drop=True)
@@ -96,7 +99,9 @@ def split_plan(
             raise DataValidationError(
                 f"missing column '{column}'; expected queue, ds, {volume_column}, aht_s and "
                 f"{agents_column}",
-                file=source, row=1 if source else None, column=column,
+                file=source,
+                row=1 if source else None,
+                column=column,
             )
 
     def fail(message: str, position: int, column: str):
@@ -114,12 +119,16 @@ def split_plan(
     bad = ds.isna().to_numpy()
     if bad.any():
         k = _first(bad)
-        raise fail(f"'{plan['ds'].iloc[k]}' is not a timestamp; expected e.g. 2024-03-04 09:30",
-                   k, "ds")
+        raise fail(
+            f"'{plan['ds'].iloc[k]}' is not a timestamp; expected e.g. 2024-03-04 09:30", k, "ds"
+        )
     volume = _numbers(plan, volume_column, fail)
     if (volume < 0).any():
-        raise fail(f"volume {volume[_first(volume < 0)]:g} is negative; expected >= 0",
-                   _first(volume < 0), volume_column)
+        raise fail(
+            f"volume {volume[_first(volume < 0)]:g} is negative; expected >= 0",
+            _first(volume < 0),
+            volume_column,
+        )
     agents = _numbers(plan, agents_column, fail)
     wrong = (agents < 0) | (agents != np.round(agents))
     if wrong.any():
@@ -159,15 +168,20 @@ def split_plan(
         dup = np.flatnonzero(step_s == 0)
         if dup.size:
             k = pos[dup[0] + 1]
-            raise fail(f"queue '{queue}' has interval {qds[dup[0]]} twice; expected one row "
-                       "per queue and interval", k, "ds")
+            raise fail(
+                f"queue '{queue}' has interval {qds[dup[0]]} twice; expected one row "
+                "per queue and interval",
+                k,
+                "ds",
+            )
         off_grid = np.flatnonzero(np.mod(step_s, interval_s) != 0)
         if off_grid.size:
             k = pos[off_grid[0] + 1]
             raise fail(
                 f"{qds[off_grid[0] + 1]} is {step_s[off_grid[0]]:g} s after the previous "
                 f"interval of queue '{queue}'; expected a multiple of interval_s={interval_s}",
-                k, "ds",
+                k,
+                "ds",
             )
         breaks = np.flatnonzero(step_s > interval_s) + 1
         yield QueuePlan(
@@ -202,8 +216,7 @@ def _numbers(plan: pd.DataFrame, column: str, fail) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         k = _first(bad)
-        raise fail(f"'{plan[column].iloc[k]}' is not a finite number; expected a number", k,
-                   column)
+        raise fail(f"'{plan[column].iloc[k]}' is not a finite number; expected a number", k, column)
     return values
 
 

@@ -81,8 +81,9 @@ def simulate_queue(
                 column="patience_s",
             )
     if np.isnan(patience).any() or (patience < 0).any():
-        raise DataValidationError("patience must be >= 0 seconds (inf allowed)",
-                                  column="patience_s")
+        raise DataValidationError(
+            "patience must be >= 0 seconds (inf allowed)", column="patience_s"
+        )
     agents = _schedule(agent_schedule)
     interval_s = float(interval_s)
     if not interval_s > 0:
@@ -214,8 +215,9 @@ def _seconds(values, name: str) -> np.ndarray:
 def _schedule(agent_schedule) -> np.ndarray:
     raw = np.asarray(agent_schedule, dtype=np.float64).ravel()
     if raw.size == 0:
-        raise DataValidationError("the agent schedule is empty; expected one count per interval",
-                                  column="agent_schedule")
+        raise DataValidationError(
+            "the agent schedule is empty; expected one count per interval", column="agent_schedule"
+        )
     bad = ~np.isfinite(raw) | (raw < 0) | (raw != np.round(raw))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
