@@ -145,7 +145,8 @@ def statsforecast_mstl(hist: pd.DataFrame, folds: list[Fold], seasons: list[int]
         part = pd.DataFrame({"fold": k + 1, "ds": test["ds"].to_numpy()[keep],
                              "actual": test["y"].to_numpy()[keep],
                              "mean": np.maximum(np.asarray(r["mean"])[keep], 0),
-                             "p2.5": np.asarray(r["lo95"])[keep], "p10": np.asarray(r["lo80"])[keep],
+                             "p2.5": np.asarray(r["lo95"])[keep],
+                             "p10": np.asarray(r["lo80"])[keep],
                              "p90": np.asarray(r["hi80"])[keep],
                              "p97.5": np.asarray(r["hi95"])[keep], "fit_s": r["fit_s"]})
         from forecast.backtest import seasonal_naive_mae

@@ -61,7 +61,8 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     actual = np.asarray(actual, float)
     if actual.size == 0:
         return float("nan")
-    return float(np.mean((actual >= np.asarray(lower, float)) & (actual <= np.asarray(upper, float))))
+    inside = (actual >= np.asarray(lower, float)) & (actual <= np.asarray(upper, float))
+    return float(np.mean(inside))
 
 
 def peak_wape(actual: np.ndarray, pred: np.ndarray, top: float = 0.05) -> float:
@@ -74,7 +75,10 @@ def peak_wape(actual: np.ndarray, pred: np.ndarray, top: float = 0.05) -> float:
     return wape(actual[sel], pred[sel])
 
 
-def seasonal_naive_mae(history: pd.DataFrame, season: pd.Timedelta = pd.Timedelta(days=7)) -> float:
+WEEK = pd.Timedelta(days=7)
+
+
+def seasonal_naive_mae(history: pd.DataFrame, season: pd.Timedelta = WEEK) -> float:
     """In-sample MAE of the weekly seasonal-naive forecast (the MASE scale).
 
     Pairs each observed interval with the same interval ``season`` earlier; pairs

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from test_forecasters_contract import history
 
 from forecast.backtest import (
     Fold,
@@ -20,7 +21,6 @@ from forecast.backtest import (
     wape,
 )
 from forecast.forecasters import make_model
-from test_forecasters_contract import history
 
 
 # ------------------------------------------------------------------ metrics

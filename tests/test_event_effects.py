@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from test_forecasters_contract import expected_volume, history, next_week
 
 from forecast.event_effects import (
     PRIOR_EFFECTS,
@@ -19,7 +20,6 @@ from forecast.event_effects import (
     local_expected,
 )
 from forecast.forecasters import build_model, make_model, model_from_dict
-from test_forecasters_contract import expected_volume, history, next_week
 
 
 def _events(*rows) -> pd.DataFrame:

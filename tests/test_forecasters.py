@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_forecasters_contract import business_grid, expected_volume, history, next_week
 
 from forecast.config import ForecastSettings
 from forecast.forecasters import fit_forecast, forecast_aht, make_model, select_model
 from forecast.forecasters.base import ResidualCalibration, slot_key
 from forecast.forecasters.topdown import MONTH_POSITIONS, month_position_features
-from test_forecasters_contract import business_grid, expected_volume, history, next_week
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+from test_forecasters_contract import history, next_week
 
 from forecast.forecasters import make_model
 from forecast.peaks import PEAK_COLUMNS, find_peaks
-from test_forecasters_contract import history, next_week
 
 
 def _forecast_with_spike(h, factor=2.0, where=slice(30, 34)):

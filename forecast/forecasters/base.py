@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
 from ..exceptions import DataValidationError, ModelError, NotFittedError
 
 __all__ = [
