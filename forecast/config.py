@@ -565,8 +565,11 @@ class _Parser:
             rng = f"{lb}, {hb}" if low is not None and high is not None else (
                 f"{'>' if open_low else '>='} {low}" if low is not None
                 else f"{'<' if open_high else '<='} {high}")
-            raise self.fail(key, f"a number in {rng}" if high is not None and low is not None
-                            else f"a number {rng}", value)
+            expected = f"a number in {rng}" if high is not None and low is not None \
+                else f"a number {rng}"
+            if high == 1 and 1 < value <= 100:
+                expected += f" (a share: write {value:g}% as {value / 100:g})"
+            raise self.fail(key, expected, value)
         return float(value)
 
     def integer(self, raw, key, default, *, low=None, high=None):

@@ -130,14 +130,13 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
         warnings.simplefilter("ignore", DataRepairWarning)
         _, report = regularise(table, interval_s=interval_s, hours=hours, timezone=tz)
     summary = describe_volumes(table, report)
+    ev_path = events_path if events_path is not None else (src.events if src else None)
+    events = read_events(ev_path) if ev_path is not None else None  # fail before printing
     click.echo(f"volumes: {volumes}")
     click.echo(str(summary))
 
-    ev_path = events_path if events_path is not None else (src.events if src else None)
     last = summary.last
-    events = None
-    if ev_path is not None:
-        events = read_events(ev_path)
+    if events is not None:
         click.echo(f"events: {ev_path}: {_events_line(events)}")
     if cfg is not None and cfg.holidays_country:
         try:
