@@ -161,3 +161,27 @@ def test_a_failing_queue_exits_3_and_the_others_are_written(tmp_path, fast_confi
                                        "--no-charts", "--fail-fast"])
     assert stopped.exit_code == 1
     assert not (tmp_path / "ff" / "plan.csv").exists()
+
+
+def test_calibration_from_call_records_changes_the_voice_plan(tmp_path, fast_config):
+    config = fast_config(tmp_path)
+    records = Path(__file__).parent / "data" / "records_technion.tsv"
+    calibrated = run("calibrate", records, "--format", "technion", "--pool", "all",
+                     "--out", tmp_path / "cal")
+    assert calibrated.exit_code == 0, calibrated.output
+    args = ["plan", str(config), "--no-charts", "--queue", "voice"]
+    assert run(*args, "--out", tmp_path / "base").exit_code == 0
+    result = run(*args, "--out", tmp_path / "cal_plan", "--calibration",
+                 tmp_path / "cal" / "params.toml")
+    assert result.exit_code == 0, result.output
+    base = pd.read_csv(tmp_path / "base" / "plan.csv")
+    with_patience = pd.read_csv(tmp_path / "cal_plan" / "plan.csv")
+    # the records' callers are less patient (94 s) than the config's 180 s: more of them
+    # abandon, and the plan changes
+    assert with_patience["abandonment"].mean() > base["abandonment"].mean()
+    assert not with_patience["agents_required"].equals(base["agents_required"])
+    manifest = (tmp_path / "cal_plan" / "manifest.json").read_text()
+    assert '"calibration": "params.toml"' in manifest
+    missing = CliRunner().invoke(wfm, [*args, "--out", str(tmp_path / "x"), "--calibration",
+                                       str(tmp_path / "nope.toml")])
+    assert missing.exit_code in (1, 2) and not (tmp_path / "x" / "plan.csv").exists()

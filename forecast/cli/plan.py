@@ -38,6 +38,10 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
               help="Extra outputs, comma-separated: parquet, xlsx (one sheet per queue and a "
               "summary), html (a self-contained report). CSV is always written.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (faster).")
+@click.option("--calibration", "calibration_path", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="params.toml from 'wfm calibrate': learned AHT, patience (Erlang A) and "
+              "availability override the config's.")
 @click.option("--models", "models_dir", default=None,
               type=click.Path(file_okay=False, path_type=Path),
               help="Reuse the models saved by 'wfm fit' in this folder instead of refitting.")
@@ -53,8 +57,9 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
 @log_format_option
 def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | None,
          horizon_days: int | None, queues: tuple[str, ...], formats: tuple[str, ...],
-         no_charts: bool, models_dir: Path | None, workers: int, scheduler: str | None,
-         fail_fast: bool, wait_s: float, log_format: str) -> None:
+         no_charts: bool, calibration_path: Path | None, models_dir: Path | None,
+         workers: int, scheduler: str | None, fail_fast: bool, wait_s: float,
+         log_format: str) -> None:
     """Forecast each queue and compute the agents needed per interval.
 
     CONFIG is the plan configuration (TOML) naming the volumes file, the events
@@ -89,6 +94,10 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
 
     log = RunLog(log_format)
     cfg = resolve_config(config, example, horizon_days=horizon_days)
+    if calibration_path is not None:
+        from ..calibrate import apply_calibration, load_calibration
+
+        cfg = apply_calibration(cfg, load_calibration(calibration_path))
     started = time.monotonic()
     with output_lock(out_dir, wait_s=wait_s):
         inputs = load_inputs(cfg)
@@ -125,6 +134,8 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
             failures=result.failures, outputs=written,
             settings={"quantile": quantile, "volume": result.volume_column,
                       "models_dir": None if models_dir is None else str(models_dir),
+                      "calibration": None if calibration_path is None
+                      else calibration_path.name,
                       "formats": list(formats)})
         write_manifest(manifest, out_dir)
 
