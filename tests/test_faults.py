@@ -1,0 +1,275 @@
+"""Faults a nightly job meets: a run killed mid-write, two runs on one folder, a model
+that fails on one queue, a queue with too little history, a horizon with no open hours.
+
+The promise: the previous outputs stay intact, no partial file is ever visible, and
+every failure is one clear line with exit code 1 (or 3 when only some queues failed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forecast.atomic import output_lock
+from forecast.cli import wfm
+from forecast.exceptions import ModelError, ModelFallbackWarning
+
+CORPUS = Path(__file__).parent / "corpus"
+PREVIOUS = b"queue,ds,volume\nvoice,2026-11-09 08:00,42\n"  # last week's good plan
+
+
+def two_weeks(folder: Path) -> Path:
+    """Two queues, two weeks of half-hours 08:00-12:00 from Monday 2026-11-02."""
+    rows = ["queue,timestamp,volume,aht_s"]
+    for day in range(14):
+        for slot in range(8):
+            stamp = f"2026-11-{2 + day:02d} {8 + slot // 2:02d}:{30 * (slot % 2):02d}"
+            rows += [f"voice,{stamp},{20 + slot},300", f"chat,{stamp},{10 + day % 3},600"]
+    path = folder / "volumes.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def tiny_centre(folder: Path, *, model: str = "slot_mean", hours: str = '"08:00-12:00"',
+                horizon_days: int = 2, volumes: Path | None = None) -> Path:
+    """A two-queue centre on two weeks of half-hours (plans in about a second)."""
+    source = volumes or two_weeks(folder)
+    if source.parent != folder:
+        (folder / source.name).write_bytes(source.read_bytes())
+    config = folder / "centre.toml"
+    config.write_text(f"""
+[centre]
+timezone = "Europe/London"
+[data]
+volumes = "{source.name}"
+[forecast]
+model = "{model}"
+horizon_days = {horizon_days}
+[queues.voice]
+hours = {hours}
+[queues.chat]
+channel = "chat"
+hours = {hours}
+""")
+    return config
+
+
+def plan(*args) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CliRunner().invoke(wfm, ["plan", *map(str, args), "--no-charts"])
+
+
+def visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+# --------------------------------------------------------------------------- killed runs
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_write_leaves_the_previous_plan_intact(tmp_path, fast_config):
+    config = fast_config(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plan.csv").write_bytes(PREVIOUS)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from forecast.cli import main; main()", "plan", str(config),
+         "--out", str(out), "--no-charts"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            # the hidden temporary plan has rows in it: the run is writing
+            if any(p.stat().st_size > 0 for p in out.glob(".plan.csv.*.tmp")):
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert (out / "plan.csv").read_bytes() == PREVIOUS  # byte-identical
+    assert visible(out) == ["plan.csv"]  # no partial plan, daily or manifest
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".plan.csv.")]
+    assert leftovers and all(n.endswith(".tmp") for n in leftovers)  # hidden, ignored
+
+
+def test_temporary_files_left_by_a_killed_run_are_ignored_by_the_next(tmp_path):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".plan.csv.k1ll3d.tmp"
+    stale.write_text("queue,ds\nvoice,half a line")
+    result = plan(config, "--out", out)
+    assert result.exit_code == 0, result.output
+    text = (out / "plan.csv").read_text()
+    assert "half a line" not in text and text.startswith("queue,ds,")
+
+
+@pytest.mark.xfail(reason="forecast.atomic does not sweep stale .*.tmp files: each SIGKILL "
+                          "leaves one behind for good (see the hardening report)",
+                   strict=False)
+def test_the_next_run_sweeps_temporary_files_left_by_a_killed_run(tmp_path):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".plan.csv.k1ll3d.tmp"
+    stale.write_text("queue,ds\nvoice,half a line")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    assert plan(config, "--out", out).exit_code == 0
+    assert not stale.exists()
+
+
+# --------------------------------------------------------------------------- two runs
+
+
+def test_a_second_run_on_a_busy_folder_fails_with_one_clear_line(tmp_path):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plan.csv").write_bytes(PREVIOUS)
+    with output_lock(out):
+        result = plan(config, "--out", out)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ") and "output folder is in use by process" in lines[0]
+    assert "--wait" in lines[0]
+    assert (out / "plan.csv").read_bytes() == PREVIOUS
+
+
+def test_a_second_run_with_wait_runs_when_the_first_finishes(tmp_path):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    holding, release = threading.Event(), threading.Event()
+
+    def first_run():
+        with output_lock(out):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    holding.wait(10)
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        result = plan(config, "--out", out, "--wait", "60")
+    finally:
+        release.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started >= 0.9  # it waited for the first run
+    assert (out / "plan.csv").is_file()
+
+
+# --------------------------------------------------------------------------- failing models
+
+
+class _FailingModel:
+    """Stands in for a model whose fit breaks numerically on every queue."""
+
+    name = "always_fails"
+    handles_events = False
+
+    def __init__(self, **params):
+        pass
+
+    def fit(self, history, events=None):
+        raise ModelError("always_fails: singular matrix in the level update")
+
+
+@pytest.fixture
+def failing_model(monkeypatch):
+    from forecast.forecasters import base
+
+    base._load_builtin_models()
+    monkeypatch.setitem(base.MODELS, "always_fails", _FailingModel)
+    return "always_fails"
+
+
+def test_a_model_that_fails_falls_back_to_the_baseline_and_the_run_succeeds(
+        tmp_path, failing_model):
+    config = tiny_centre(tmp_path, model=failing_model)
+    out = tmp_path / "out"
+    with pytest.warns(ModelFallbackWarning, match="'always_fails' failed .*using slot_mean"):
+        result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(out),
+                                          "--no-charts"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {q: m["model"] for q, m in manifest["models"].items()} == {
+        "chat": "slot_mean", "voice": "slot_mean"}
+    assert manifest["failures"] == {}
+
+
+@pytest.mark.xfail(reason="the manifest records only the model used, not that it was a "
+                          "fallback nor why (forecast/cli/plan.py builds models={q: "
+                          "{'model': ...}}; QueuePlan.warnings is never filled)", strict=False)
+def test_the_manifest_records_the_fallback_and_its_reason(tmp_path, failing_model):
+    config = tiny_centre(tmp_path, model=failing_model)
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert CliRunner().invoke(wfm, ["plan", str(config), "--out", str(out),
+                                        "--no-charts"]).exit_code == 0
+    text = (out / "manifest.json").read_text()
+    assert "always_fails" in text and "singular matrix" in text
+
+
+# --------------------------------------------------------------------------- thin data
+
+
+def short_volumes(folder: Path) -> Path:
+    """voice: three full days; chat: only its first three half-hours."""
+    lines = (CORPUS / "volumes_clean.csv").read_text().splitlines()
+    keep = [lines[0]] + [ln for ln in lines[1:]
+                         if not (ln.startswith("chat,") and ln.split(",")[1] > "2026-11-09 09:00")]
+    path = folder / "short.csv"
+    path.write_text("\n".join(keep) + "\n")
+    return path
+
+
+@pytest.mark.xfail(reason="slot lookups write into read-only arrays from pandas' to_numpy "
+                          "(forecasters/base.py lookup_by_slot, topdown.py _predict_mean) when "
+                          "the horizon has slots the history never saw", strict=False)
+def test_a_queue_with_too_little_history_is_planned_or_says_how_much_it_needs(tmp_path):
+    config = tiny_centre(tmp_path, volumes=short_volumes(tmp_path), model="auto")
+    result = plan(config, "--out", tmp_path / "out")
+    assert "read-only" not in result.output
+    assert result.exit_code in (0, 3), result.output
+    if result.exit_code == 3:
+        assert "needs at least" in result.stderr
+
+
+def test_a_horizon_without_open_hours_fails_with_a_clear_line_per_queue(tmp_path):
+    # history ends on a Sunday; open Saturdays only: a one-day horizon (Monday) is closed
+    config = tiny_centre(tmp_path, hours='{ sat = "08:00-12:00" }', horizon_days=1)
+    out = tmp_path / "out"
+    result = plan(config, "--out", out)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(ln.startswith("error: queue '") for ln in lines)
+    assert all("no open intervals in the 1-day horizon" in ln for ln in lines)
+    assert visible(out) == []
+
+
+def test_a_configured_queue_missing_from_the_data_is_reported_by_check(tmp_path):
+    config = tiny_centre(tmp_path)
+    config.write_text(config.read_text() + '\n[queues.email]\nchannel = "email"\n')
+    result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
+    assert result.exit_code == 0
+    assert "queues configured but absent from the volumes: email" in result.output
