@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: example test lint bench clean
+.PHONY: example test lint clean bench-erlang bench-forecast bench-simulate bench-scale bench-big-input
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,23 @@ $(STAMP): setup.cfg pyproject.toml
 example: $(STAMP)
 	$(BIN)/wfm plan --example --out out
 
+# the whole suite, slow end-to-end tests included, spread over every core
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# benchmarks (figures go to benchmarks/RESULTS.md); peers live in .venv-bench-* envs
+bench-erlang: $(STAMP)
+	bash benchmarks/erlang_env.sh && $(BIN)/python benchmarks/bench_erlang.py
+
+bench-forecast: $(STAMP)
+	bash benchmarks/forecast_env.sh && $(BIN)/python benchmarks/bench_forecast.py bank \
+	  && $(BIN)/python benchmarks/bench_forecast.py technion
+
+bench-simulate: $(STAMP)
+	bash benchmarks/simulate_env.sh && $(BIN)/python benchmarks/bench_simulate.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --queues 1000 --workers 1 2 --prophet-sample 10
 
 lint: $(STAMP)
 	$(BIN)/pip install --quiet ruff
@@ -26,3 +41,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+bench-big-input: $(STAMP)
+	$(BIN)/python benchmarks/bench_big_input.py
