@@ -16,7 +16,7 @@ from typing import IO, Any
 import pandas as pd
 
 __all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes", "write_with",
-           "output_lock"]
+           "output_lock", "sweep_temporaries"]
 
 
 @contextlib.contextmanager
@@ -81,6 +81,20 @@ def write_with(writer: Callable[[Path], None], target: str | Path) -> Path:
     return Path(target)
 
 
+def sweep_temporaries(folder: str | Path) -> list[Path]:
+    """Remove temporary files a killed run left in ``folder`` (``.<name>.<random>.tmp``).
+
+    Only safe while holding :func:`output_lock` on the folder: then no other run can be
+    writing them.
+    """
+    removed = []
+    for stale in Path(folder).glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
+
+
 @contextlib.contextmanager
 def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
     """Hold an exclusive lock on an output folder for the duration of a run.
@@ -116,6 +130,7 @@ def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
         handle.truncate()
         handle.write(f"process {os.getpid()}\n")
         handle.flush()
+        sweep_temporaries(folder)
         yield lock_path
     finally:
         handle.close()

@@ -15,6 +15,7 @@ can run in a process pool or on a cluster.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import pandas as pd
 from . import data as data_io
 from . import events as events_io
 from .config import PlanConfig, QueueConfig
-from .exceptions import ConfigError, DataValidationError
+from .exceptions import ConfigError, DataValidationError, ForecastWarning
 from .forecasters import quantile_column
 from .staffing import staff_queue
 
@@ -76,7 +77,8 @@ class QueuePlan:
     plan: pd.DataFrame
     history: pd.DataFrame  #: the last HISTORY_KEPT_WEEKS weeks, for charts
     leaderboard: pd.DataFrame | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  #: ForecastWarnings raised for the queue
+    reason: str = ""  #: why this model
 
 
 @dataclass
@@ -278,8 +280,11 @@ def plan_queue(
     model
         A fitted model to reuse instead of choosing and fitting one.
     """
-    fc, choice = forecast_queue(history, events, queue, config, quantile=quantile, start=start,
-                                model=model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        fc, choice = forecast_queue(history, events, queue, config, quantile=quantile,
+                                    start=start, model=model)
+    raised = [str(w.message) for w in caught if issubclass(w.category, ForecastWarning)]
     kept_from = history["ds"].max() - pd.Timedelta(weeks=HISTORY_KEPT_WEEKS)
     recent = history[history["ds"] >= kept_from]
     return QueuePlan(
@@ -289,6 +294,8 @@ def plan_queue(
         plan=staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario),
         history=recent.reset_index(drop=True),
         leaderboard=getattr(choice, "leaderboard", None),
+        warnings=list(dict.fromkeys(raised)),
+        reason=choice.reason,
     )
 
 
@@ -390,7 +397,8 @@ def _summary_only(queue_plan: QueuePlan) -> QueuePlan:
     """The queue's model choice without its tables (for runs that stream to disk)."""
     empty = pd.DataFrame()
     return QueuePlan(queue=queue_plan.queue, model=queue_plan.model, forecast=empty,
-                     plan=empty, history=empty, warnings=queue_plan.warnings)
+                     plan=empty, history=empty, warnings=queue_plan.warnings,
+                     reason=queue_plan.reason)
 
 
 def _plan_queue_task(history, events, queue, config, quantile, scenario, model) -> QueuePlan:

@@ -185,8 +185,8 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
         if histories is not None and queue in histories:
             stored = record["metadata"].get("data_sha256")
             if stored != history_sha256(histories[queue]):
+                window = " to ".join(record["metadata"]["training_window"])
                 warnings.warn(f"queue '{queue}': the data changed since the stored model was "
-                              f"fitted (trained on {' to '.join(record['metadata']['training_window'])}); "
-                              "refit with 'wfm fit' to use the new data", StaleModelWarning,
-                              stacklevel=2)
+                              f"fitted (trained on {window}); refit with 'wfm fit' to use the "
+                              "new data", StaleModelWarning, stacklevel=2)
     return models

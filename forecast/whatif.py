@@ -20,8 +20,15 @@ import pandas as pd
 from . import events as events_io
 from .config import OpeningHours, PlanConfig
 from .exceptions import ConfigError
-from .plan import PlanInputs, PlanResult, QueuePlan, Scenario, build_plan, load_inputs, \
-    staff_forecast
+from .plan import (
+    PlanInputs,
+    PlanResult,
+    QueuePlan,
+    Scenario,
+    build_plan,
+    load_inputs,
+    staff_forecast,
+)
 
 __all__ = ["WhatIf", "WhatIfResult", "run_whatif", "compare_totals"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from click.testing import CliRunner
 
 from forecast.atomic import output_lock
 from forecast.cli import wfm
-from forecast.exceptions import ModelError, ModelFallbackWarning
+from forecast.exceptions import ModelError
 
 CORPUS = Path(__file__).parent / "corpus"
 PREVIOUS = b"queue,ds,volume\nvoice,2026-11-09 08:00,42\n"  # last week's good plan
@@ -106,6 +107,37 @@ def test_a_run_killed_mid_write_leaves_the_previous_plan_intact(tmp_path, fast_c
     assert leftovers and all(n.endswith(".tmp") for n in leftovers)  # hidden, ignored
 
 
+@pytest.mark.slow
+@pytest.mark.xfail(reason="charts are moved into place queue by queue while plan.csv waits "
+                          "for the end, so a run killed in between leaves this run's charts "
+                          "beside last run's plan (PlanWriter.add -> save_figure)", strict=False)
+def test_a_run_killed_mid_write_leaves_every_previous_output_intact(tmp_path, fast_config):
+    config = fast_config(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {"plan.csv": PREVIOUS, "daily.csv": b"queue,date\n",
+                "chart_chat.png": b"last week", "chart_email.png": b"last week",
+                "chart_social.png": b"last week", "chart_voice.png": b"last week"}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from forecast.cli import main; main()", "plan", str(config),
+         "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(p.stat().st_size > 0 for p in out.glob(".plan.csv.*.tmp")):
+                break
+            time.sleep(0.02)
+        time.sleep(0.5)  # well inside the run: the first queue's chart is being drawn
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert {name: (out / name).read_bytes() for name in previous} == previous
+
+
 def test_temporary_files_left_by_a_killed_run_are_ignored_by_the_next(tmp_path):
     config = tiny_centre(tmp_path)
     out = tmp_path / "out"
@@ -118,9 +150,6 @@ def test_temporary_files_left_by_a_killed_run_are_ignored_by_the_next(tmp_path):
     assert "half a line" not in text and text.startswith("queue,ds,")
 
 
-@pytest.mark.xfail(reason="forecast.atomic does not sweep stale .*.tmp files: each SIGKILL "
-                          "leaves one behind for good (see the hardening report)",
-                   strict=False)
 def test_the_next_run_sweeps_temporary_files_left_by_a_killed_run(tmp_path):
     config = tiny_centre(tmp_path)
     out = tmp_path / "out"
@@ -206,19 +235,17 @@ def test_a_model_that_fails_falls_back_to_the_baseline_and_the_run_succeeds(
         tmp_path, failing_model):
     config = tiny_centre(tmp_path, model=failing_model)
     out = tmp_path / "out"
-    with pytest.warns(ModelFallbackWarning, match="'always_fails' failed .*using slot_mean"):
-        result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(out),
-                                          "--no-charts"])
+    result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(out), "--no-charts"])
     assert result.exit_code == 0, result.output
+    # the fallback is reported per queue, also when queues run in worker processes
+    assert re.search(r"warning: queue 'voice': model 'always_fails' failed .*using slot_mean",
+                     result.stderr)
     manifest = json.loads((out / "manifest.json").read_text())
     assert {q: m["model"] for q, m in manifest["models"].items()} == {
         "chat": "slot_mean", "voice": "slot_mean"}
     assert manifest["failures"] == {}
 
 
-@pytest.mark.xfail(reason="the manifest records only the model used, not that it was a "
-                          "fallback nor why (forecast/cli/plan.py builds models={q: "
-                          "{'model': ...}}; QueuePlan.warnings is never filled)", strict=False)
 def test_the_manifest_records_the_fallback_and_its_reason(tmp_path, failing_model):
     config = tiny_centre(tmp_path, model=failing_model)
     out = tmp_path / "out"

@@ -73,6 +73,12 @@ class RunLog:
         else:
             click.echo(f"error: queue '{queue}' failed: {reason}", err=True)
 
+    def warning(self, queue: str, text: str) -> None:
+        if self.json:
+            self.event("queue_warning", queue=queue, message=text)
+        else:
+            click.echo(f"warning: queue '{queue}': {text}", err=True)
+
     def summary(self, text: str, **fields) -> None:
         if self.json:
             self.event("summary", message=text, **fields)

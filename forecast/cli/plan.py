@@ -128,9 +128,13 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
                                            * cfg.interval_s / 3600)}
         for name, reason in result.failures.items():
             log.failure(name, reason)
+        for name, q in result.queues.items():
+            for text in q.warnings:
+                log.warning(name, text)
         manifest = build_manifest(
             cfg, command="plan",
-            models={n: {"model": q.model} for n, q in result.queues.items()},
+            models={n: {"model": q.model, "reason": q.reason, "warnings": q.warnings}
+                    for n, q in result.queues.items()},
             failures=result.failures, outputs=written,
             settings={"quantile": quantile, "volume": result.volume_column,
                       "models_dir": None if models_dir is None else str(models_dir),
