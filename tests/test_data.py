@@ -244,6 +244,156 @@ class TestValidationErrors:
             read_volumes(path)
 
 
+class TestInputPolicy:
+    """Repairs announced with a DataRepairWarning, and the bounds that reject a file."""
+
+    def test_exact_repeats_are_dropped_with_a_warning(self, tmp_path):
+        rows = half_hours("2025-09-01 08:00", 4)
+        path = write(tmp_path, csv_rows(rows + rows[1:3]))
+        with pytest.warns(DataRepairWarning, match=r"dropped 2 exact duplicate row\(s\) "
+                                                   r"\(line 6, 7\)"):
+            v = read_volumes(path)
+        assert len(v) == 4 and v["y"].sum() == 40
+
+    def test_repeated_header_and_trailing_totals_row_are_dropped(self, tmp_path):
+        rows = half_hours("2025-09-01 08:00", 4)
+        text = csv_rows(rows[:2]) + "queue,timestamp,volume\n" + "".join(
+            ",".join(map(str, r)) + "\n" for r in rows[2:]) + "Total,,40\n"
+        with pytest.warns(DataRepairWarning) as caught:
+            v = read_volumes(write(tmp_path, text))
+        messages = " ".join(str(w.message) for w in caught)
+        assert "repeated header row(s) (line 4)" in messages
+        assert "totals row at line 7 (Total)" in messages
+        assert v["y"].tolist() == [10.0] * 4
+
+    def test_a_total_labelled_row_inside_the_file_is_an_error(self, tmp_path):
+        rows = half_hours("2025-09-01 08:00", 4)
+        rows.insert(2, ("Total", "", 20))
+        with pytest.raises(DataValidationError, match=r"row 4, column 'timestamp': empty"):
+            read_volumes(write(tmp_path, csv_rows(rows)))
+
+    def test_semicolons_with_decimal_commas_and_thousands_dots(self, tmp_path):
+        path = write(tmp_path, "queue;timestamp;volume;aht_s\n"
+                               "a;2025-09-01 08:00;1.204,5;312,5\na;2025-09-01 08:30;3;\n")
+        v = read_volumes(path)
+        assert v["y"].tolist() == [1204.5, 3.0]
+        assert v["aht_s"].iloc[0] == 312.5 and np.isnan(v["aht_s"].iloc[1])
+
+    @pytest.mark.parametrize("stamps, first", [
+        (["16/11/2026 08:00", "16/11/2026 08:30"], "2026-11-16 08:00"),
+        (["11/16/2026 8:00", "11/16/2026 8:30"], "2026-11-16 08:00"),
+        (["01.12.2026 08:00", "13.12.2026 08:30"], "2026-12-01 08:00"),
+    ])
+    def test_day_month_order_is_settled_by_the_data(self, tmp_path, stamps, first):
+        path = write(tmp_path, "timestamp,volume\n" + "".join(f"{t},1\n" for t in stamps))
+        assert read_volumes(path)["ds"].iloc[0] == pd.Timestamp(first)
+
+    def test_ambiguous_dates_need_a_format_which_then_reads_them(self, tmp_path):
+        path = write(tmp_path, "timestamp,volume\n01/02/2026 08:00,1\n01/02/2026 08:30,1\n")
+        with pytest.raises(DataValidationError, match=r"row 2, column 'timestamp': cannot tell "
+                                                      r"day from month.*timestamp_format"):
+            read_volumes(path)
+        v = read_volumes(path, timestamp_format="%d/%m/%Y %H:%M")
+        assert v["ds"].iloc[0] == pd.Timestamp("2026-02-01 08:00")
+        with pytest.raises(DataValidationError, match="does not match the format"):
+            read_volumes(path, timestamp_format="%Y-%m-%d %H:%M")
+
+    def test_plausibility_bound_and_its_override(self, tmp_path):
+        path = write(tmp_path, "timestamp,volume\n2025-09-01 08:00,1\n2025-09-01 08:30,2e6\n")
+        with pytest.raises(DataValidationError, match=r"row 3, column 'volume': 2,000,000 is "
+                                                      r"implausibly large.*max_volume"):
+            read_volumes(path)
+        assert read_volumes(path, max_volume=5e6)["y"].iloc[1] == 2e6
+        assert read_volumes(path, max_volume=None)["y"].iloc[1] == 2e6
+
+    def test_handle_time_above_a_day_is_rejected(self, tmp_path):
+        path = write(tmp_path, "timestamp,volume,aht_s\n2025-09-01 08:00,1,300000\n")
+        with pytest.raises(DataValidationError, match=r"row 2, column 'aht_s': .*implausibly"):
+            read_volumes(path)
+
+    def test_a_stray_date_is_blamed_not_its_neighbours(self, tmp_path):
+        rows = half_hours("2025-09-01 08:00", 6)
+        rows[3] = ("voice", "2015-09-01 09:30", 10)
+        with pytest.raises(DataValidationError, match=r"row 5, column 'timestamp': timestamp "
+                                                      r"2015-09-01 09:30:00 is 3,653 days"):
+            read_volumes(write(tmp_path, csv_rows(rows)))
+
+    def test_an_interval_that_does_not_divide_a_day_is_rejected(self, tmp_path):
+        rows = [("q", t.strftime("%Y-%m-%d %H:%M"), 1)
+                for t in pd.date_range("2025-09-01 08:00", periods=5, freq="7min")]
+        with pytest.raises(DataValidationError, match=r"row 3, .*7 minutes after the previous "
+                                                      r"reading.*does not divide a day"):
+            read_volumes(write(tmp_path, csv_rows(rows)))
+
+    def test_a_cut_short_last_line_is_rejected(self, tmp_path):
+        text = csv_rows(half_hours("2025-09-01 08:00", 3)) + "voice,2025-09-01 09:"
+        with pytest.raises(DataValidationError, match=r"row 5: last line has 2 of 3 fields.*"
+                                                      r"truncated"):
+            read_volumes(write(tmp_path, text))
+
+    def test_a_truncated_gzip_is_rejected(self, tmp_path):
+        data = gzip.compress(csv_rows(half_hours("2025-09-01 00:00", 4000)).encode())
+        (tmp_path / "v.csv.gz").write_bytes(data[: len(data) // 2])
+        with pytest.raises(DataValidationError, match="compressed file is truncated or corrupt"):
+            read_volumes(tmp_path / "v.csv.gz")
+
+    def test_latin1_needs_saying_and_the_bad_line_is_named(self, tmp_path):
+        path = tmp_path / "v.csv"
+        path.write_bytes("queue,timestamp,volume\nvoice,2025-09-01 08:00,1\n"
+                         "réclamations,2025-09-01 08:00,2\n".encode("latin-1"))
+        with pytest.raises(DataValidationError, match=r"row 3: not UTF-8 text \(byte 0xe9\)"):
+            read_volumes(path)
+        assert read_volumes(path, encoding="latin-1")["queue"].tolist() == ["réclamations",
+                                                                            "voice"]
+
+    def test_parquet_with_epoch_numbers_for_timestamps_is_rejected(self, tmp_path):
+        pd.DataFrame({"timestamp": [1_700_000_000, 1_700_001_800], "volume": [1, 2]}).to_parquet(
+            tmp_path / "v.parquet")
+        with pytest.raises(DataValidationError, match=r"column 'timestamp': holds int64 numbers"):
+            read_volumes(tmp_path / "v.parquet")
+
+
+class TestFastPath:
+    """Large clean files take a typed pyarrow path; it must agree with the exact path."""
+
+    def test_csv_fast_and_exact_paths_agree(self, tmp_path, monkeypatch):
+        import forecast.data as data
+
+        rows = [(q, t.strftime("%Y-%m-%d %H:%M"), float(i % 7) + 0.5, 300 + i % 11)
+                for i, t in enumerate(pd.date_range("2025-09-01", periods=300, freq="30min"))
+                for q in ("b", "a")]
+        text = csv_rows(rows[::-1], header="queue,timestamp,volume,aht_s").replace(
+            ",305\n", ",\n")
+        path = write(tmp_path, text)
+        with monkeypatch.context() as m:
+            m.setattr(data, "_read_csv_exact", None)  # the fast path alone must read it
+            fast = read_volumes(path)
+        monkeypatch.setattr(data, "_fast_path_ok", lambda *a: False)
+        exact = read_volumes(path)
+        pd.testing.assert_frame_equal(fast, exact)
+        assert fast["aht_s"].isna().sum() > 0
+
+    def test_parquet_fast_and_exact_paths_agree(self, tmp_path, monkeypatch):
+        import forecast.data as data
+
+        ds = pd.date_range("2025-09-01", periods=100, freq="15min").repeat(2)
+        pd.DataFrame({"queue": pd.Categorical(["y", "x"] * 100), "timestamp": ds,
+                      "volume": np.arange(200), "abandoned": np.r_[np.nan, np.ones(199)]}
+                     ).to_parquet(tmp_path / "v.parquet")
+        with monkeypatch.context() as m:
+            m.setattr(data, "_read_parquet", None)  # the fast path alone must read it
+            fast = read_volumes(tmp_path / "v.parquet")
+        monkeypatch.setattr(data, "_read_parquet_fast", lambda *a, **k: None)
+        exact = read_volumes(tmp_path / "v.parquet")
+        pd.testing.assert_frame_equal(fast, exact)
+
+    def test_a_bad_row_in_a_clean_looking_file_is_still_named(self, tmp_path):
+        rows = half_hours("2025-09-01 00:00", 3000)
+        rows[2500] = ("voice", rows[2500][1], "-1")
+        with pytest.raises(DataValidationError, match=r"row 2502, column 'volume': negative"):
+            read_volumes(write(tmp_path, csv_rows(rows)))
+
+
 # --------------------------------------------------------------------------- inference
 
 
