@@ -103,6 +103,7 @@ __all__ = [
     "DEFAULT_MAX_VOLUME",
     "MAX_AHT_S",
     "MAX_GAP_DAYS",
+    "YEARS",
 ]
 
 DS_DTYPE = "datetime64[ns]"
@@ -114,6 +115,10 @@ DEFAULT_MAX_VOLUME = 1_000_000.0
 MAX_AHT_S = 86_400.0
 #: a longer gap between two readings of a queue is taken for a stray date
 MAX_GAP_DAYS = 366
+#: timestamps outside these years are rejected (a typo, or an epoch default like 0001-01-01)
+YEARS = (1900, 2200)
+_FIRST_S = int(pd.Timestamp(f"{YEARS[0]}-01-01").value // 10**9)
+_END_S = int(pd.Timestamp(f"{YEARS[1]}-01-01").value // 10**9)
 
 TimestampMode = Literal["auto", "local"]
 _NULL_MARKERS = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "-"]
@@ -516,6 +521,8 @@ def _fast_table(columns: dict, path: Path, cols: _Columns, *, queue, timezone, m
     del ts
     if keep is not None:
         sec = sec[keep]
+    if len(sec) and (sec.min() < _FIRST_S or sec.max() >= _END_S):
+        return None
     if len(sec) and ((np.diff(codes) < 0) | ((np.diff(codes) == 0) & (np.diff(sec) < 0))).any():
         order = np.argsort((codes.astype(np.int64) << 40) | (sec - sec.min()), kind="stable")
         codes, sec = codes[order], sec[order]
@@ -732,6 +739,7 @@ def _validate(frame: pd.DataFrame, lines: np.ndarray, path: Path, cols: _Columns
 
     ds, instant = _parse_timestamps(frame[cols.timestamp], cols.timestamp, where,
                                     timezone=timezone, mode=mode, fmt=timestamp_format)
+    _check_years(ds, where, cols.timestamp)
     out["ds"] = ds
     out["y"] = _parse_numbers(frame[cols.volume], cols.volume, where, what="a volume",
                               allow_missing=False, decimal_comma=decimal_comma,
@@ -860,6 +868,16 @@ def _parse_timestamps(
     else:
         ts = _to_datetime(text, where, column)
     return ts, instant
+
+
+def _check_years(ds: pd.Series, where: _Where, column: str) -> None:
+    sec = ds.to_numpy().astype("datetime64[s]").view(np.int64)
+    outside = (sec < _FIRST_S) | (sec >= _END_S)
+    if outside.any():
+        pos = int(np.argmax(outside))
+        raise where.error(f"timestamp {ds.iloc[pos]} is outside the years {YEARS[0]} to "
+                          f"{YEARS[1] - 1}; expected a date in the centre's history", pos,
+                          column)
 
 
 def _arrow(text: pd.Series):
@@ -1046,7 +1064,12 @@ def _check_duplicates(
         if "abandoned" in out.columns:
             agg["abandoned"] = lambda s: s.sum(min_count=1)
         merged = _aggregate(out[local_dup], agg)
-        out = pd.concat([out[~local_dup], merged], ignore_index=False)
+        first_line = pd.DataFrame({"queue": out["queue"].to_numpy()[local_dup],
+                                   "ds": out["ds"].to_numpy()[local_dup],
+                                   "line": where.lines[local_dup]}).groupby(
+            ["queue", "ds"], sort=True)["line"].min().to_numpy()  # same order as merged
+        out = pd.concat([out[~local_dup], merged], ignore_index=True)
+        where = _Where(where.path, np.concatenate([where.lines[~local_dup], first_line]))
     return out, where
 
 
@@ -1092,17 +1115,21 @@ def _grid_problem(sec: np.ndarray, codes: np.ndarray) -> tuple[str, np.ndarray] 
     gaps = np.diff(sec)
     far = same_q & (gaps > MAX_GAP_DAYS * DAY_S)
     if far.any():
-        days = gaps[int(np.argmax(far))] / DAY_S
-        return (f"{days:,.0f} days away from the queue's next reading; expected no gap "
-                f"above {MAX_GAP_DAYS} days (a stray date?)",
-                np.concatenate([[False], far]) | np.concatenate([far, [False]]))
+        i = int(np.argmax(far))  # between sorted rows i and i + 1
+        first = int(np.searchsorted(codes, codes[i], side="left"))
+        last = int(np.searchsorted(codes, codes[i], side="right")) - 1
+        blame = i if i - first + 1 <= last - i else i + 1  # the smaller side is the stray
+        mask = np.zeros(len(sec), dtype=bool)
+        mask[blame] = True
+        return (f"{gaps[i] / DAY_S:,.0f} days from the queue's other readings; expected no "
+                f"gap above {MAX_GAP_DAYS} days (a stray date?)", mask)
     day = sec // DAY_S
     within = same_q & (day[1:] == day[:-1]) & (gaps > 0)
     if not within.any():
         return None
     step = int(np.argmax(np.bincount(gaps[within])))  # the most common gap within a day
     if DAY_S % step:
-        return (f"{_fmt_interval(step)} after the previous reading, an interval that "
+        return (f"{step / 60:g} minutes after the previous reading, an interval that "
                 "does not divide a day; expected e.g. 5, 10, 15, 30 or 60 minutes",
                 np.concatenate([[False], within & (gaps == step)]))
     phase = (sec % DAY_S) % step

@@ -178,6 +178,12 @@ def _parse_dates(text: pd.Series, column: str, fail, *, allow_empty: bool) -> pd
     if getattr(ts.dt, "tz", None) is not None:
         raise fail("date carries a UTC offset; expected the centre's local time without one",
                    0, column)
+    years = ts.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    outside = (years < 1900) | (years >= 2200)
+    if outside.any():
+        pos = int(np.argmax(outside))
+        raise fail(f"date '{text.iloc[pos]}' is outside the years 1900 to 2199; expected a "
+                   "date near the history or the plan", pos, column)
     return ts.astype(TS_DTYPE)
 
 
@@ -319,6 +325,10 @@ def add_event(
             end_ts += _ONE_DAY
     if end_ts <= start_ts:
         raise DataValidationError(f"event '{name}': end {end_ts} is not after start {start_ts}")
+    for ts in (start_ts, end_ts):
+        if not 1900 <= ts.year < 2200:
+            raise DataValidationError(f"event '{name}': {ts} is outside the years 1900 to "
+                                      "2199; expected a date near the history or the plan")
     if isinstance(weight, bool) or not np.isfinite(float(weight)) or float(weight) < 0:
         raise DataValidationError(f"event '{name}': weight {weight!r} must be a number >= 0")
     row = pd.DataFrame({

@@ -145,3 +145,13 @@ def test_add_event_returns_a_new_table_and_validates():
         add_event(base, "x", "other", "2026-01-02 10:00", "2026-01-02 09:00")
     with pytest.raises(DataValidationError, match="weight"):
         add_event(base, "x", "other", "2026-01-02", weight=-1)
+
+
+def test_dates_outside_pandas_range_are_one_line_errors(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("name,type,start,end\nX,campaign,2026-11-20,9999-12-31\n")
+    with pytest.raises(DataValidationError, match=r"row 2, column 'end': date '9999-12-31' is "
+                                                  r"outside the years 1900 to 2199"):
+        read_events(path)
+    with pytest.raises(DataValidationError, match="outside the years"):
+        add_event(None, "X", "campaign", "2026-11-20", "9999-12-31")

@@ -59,6 +59,7 @@ bad_stamps = st.sampled_from([
     "2026-11-09 08:07",           # off the 30-minute grid
     "1900-01-01 08:00",           # a stray date
     "09/11/2026 08:00", "not a time", "", "2026-11-09 08:3", "2026-13-40 08:00",
+    "0001-01-01 08:00", "9999-12-31 23:30", "2262-04-12 08:00",  # beyond pandas' range
 ])
 damage = st.one_of(
     st.tuples(st.just("drop_column"), st.integers(0, 3)),
@@ -253,7 +254,8 @@ def test_the_plausibility_bound_rejects_exactly_the_rows_above_it(volume, bound)
 
 cells = st.one_of(st.text(max_size=12), st.sampled_from([
     "2026-11-20", "2026-11-20 08:00", "2026-11-19", "", "2026-02-30", "20/11/2026",
-    "2026-11-20T08:00:00Z", "-1", "1", "0.5", "inf", "nan", *EVENT_TYPES, "Campaign"]))
+    "2026-11-20T08:00:00Z", "-1", "1", "0.5", "inf", "nan", *EVENT_TYPES, "Campaign",
+    "9999-12-31", "0001-01-01 08:00"]))
 
 
 @SETTINGS

@@ -75,7 +75,7 @@ def main() -> None:
           text(rows(start="2026-11-02", ts_fmt="%d/%m/%Y %H:%M", days=3)))
     latin = text([ln.replace("chat", "réclamations") for ln in good])
     write("latin1_queue_names.csv", latin, encoding="latin-1")
-    gz = gzip.compress(text(rows(days=40)).encode())
+    gz = gzip.compress(text(rows(days=40)).encode(), mtime=0)  # same bytes every run
     write("truncated.csv.gz", gz[: len(gz) * 2 // 3])
     write("absurd_volume.csv", text(good[:10] + ["voice,2026-11-12 08:00,1e12,300.0"]))
     write("negative_volume.csv", text(good[:5] + ["chat,2026-11-12 08:00,-3,300.0"]))
@@ -88,13 +88,14 @@ def main() -> None:
              pd.date_range("2026-11-09 08:00", periods=30, freq="7min")]
     write("seven_minute_intervals.csv", text(seven, header="queue,timestamp,volume"))
     write("stray_date.csv", text(good[:20] + ["voice,1900-01-01 08:00,12,300.0"] + good[20:]))
+    write("zero_date_default.csv", text(good[:9] + ["voice,0001-01-01 00:00,0,"] + good[9:]))
     write("mixed_offsets.csv", text([ln.replace(" 09:00", "T09:00:00Z") for ln in good]))
     write("missing_volume_column.csv", "queue,timestamp,calls\nvoice,2026-11-09 08:00,4\n")
     write("png_named_csv.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("voice.csv", text(good))
-        z.writestr("chat.csv", text(good))
+        for member in ("voice.csv", "chat.csv"):
+            z.writestr(zipfile.ZipInfo(member, date_time=(2026, 11, 16, 6, 0, 0)), text(good))
     write("two_files.csv.zip", archive.getvalue())
     frame = pd.DataFrame({"queue": ["voice"] * 4,
                           "timestamp": pd.date_range("2026-11-09 08:00", periods=4,
