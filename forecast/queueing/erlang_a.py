@@ -130,26 +130,42 @@ def _series(x: FloatArray, z: FloatArray, *, with_abandon: bool):
 
 
 def _answered_wait_sum(x: FloatArray, y: FloatArray) -> FloatArray:
-    """``E[wait; answered | W > 0] * theta``: sum over the number found waiting."""
+    """``E[wait; answered | W > 0] * theta``: sum over the number ``j`` found waiting.
+
+    Terms ``q_j x / (x + j + 1) (psi(x + j + 2) - psi(x + 1))`` over ``q_j`` (the
+    state weights), summed from nine standard deviations below the mode of ``q_j``
+    until the terms are negligible. Weights are scaled so the mode's is 1 and stepped
+    by ``q_{j+1} = q_j y / (x + j + 1)``: no overflow, no logarithms in the loop.
+    """
     lo_half = np.ceil(9.0 * np.sqrt(np.maximum(y, 1.0)) + 10.0)
     mode = np.maximum(0.0, np.floor(y - x))
     j = np.maximum(0.0, mode - lo_half)
-    log_q_mode = mode * np.log(y) - (special.gammaln(x + mode + 1.0) - special.gammaln(x + 1.0))
-    log_q = j * np.log(y) - (special.gammaln(x + j + 1.0) - special.gammaln(x + 1.0))
+    lg_x1 = special.gammaln(x + 1.0)
+    log_y = np.log(y)
+    log_q_mode = mode * log_y - (special.gammaln(x + mode + 1.0) - lg_x1)
+    q = np.exp(j * log_y - (special.gammaln(x + j + 1.0) - lg_x1) - log_q_mode)
     harmonic = special.digamma(x + j + 2.0) - special.digamma(x + 1.0)
     total = np.zeros_like(x)
     weighted = np.zeros_like(x)
-    active = np.arange(x.size)
-    while active.size:
-        w = np.exp(log_q[active] - log_q_mode[active])
-        xa, ja = x[active], j[active]
-        total[active] += w
-        weighted[active] += w * xa / (xa + ja + 1.0) * harmonic[active]
-        j[active] = ja + 1.0
-        log_q[active] += np.log(y[active]) - np.log(xa + ja + 1.0)
-        harmonic[active] += 1.0 / (xa + ja + 2.0)
-        done = (ja > mode[active]) & (w < 1e-18 * total[active])
-        active = active[~done]
+    # working copies, compacted as intervals finish
+    idx = np.arange(x.size)
+    xs, ys, js, ms, qs, hs = x.copy(), y.copy(), j, mode, q, harmonic
+    tot, wsum = np.zeros_like(x), np.zeros_like(x)
+    while idx.size:
+        for _ in range(16):
+            d = xs + js + 1.0
+            tot += qs
+            wsum += qs * (xs / d) * hs
+            qs = qs * (ys / d)
+            hs = hs + 1.0 / (d + 1.0)
+            js = js + 1.0
+        done = (js > ms + 1.0) & (qs < 1e-18 * tot)
+        if done.any():
+            total[idx[done]] = tot[done]
+            weighted[idx[done]] = wsum[done]
+            keep = ~done
+            idx, xs, ys, js, ms = idx[keep], xs[keep], ys[keep], js[keep], ms[keep]
+            qs, hs, tot, wsum = qs[keep], hs[keep], tot[keep], wsum[keep]
     return weighted / total
 
 
@@ -190,16 +206,21 @@ def _erlang_a_int(n, lam, aht_s, patience_s, target_s, *, want_asa: bool = True)
         ans_w = np.empty_like(x)  # P(answered by t | W > 0)
         ab_w = np.empty_like(x)  # P(abandon | W > 0)
         if np.any(gam):
-            xg, yg, ypg, pg = x[gam], y[gam], yp[gam], p_xy[gam]
-            log_t[gam] = special.gammaln(xg + 1.0) + yg - xg * np.log(yg) + np.log(pg)
+            sel = slice(None) if gam.all() else gam  # skip the copy in the usual case
+            xg, yg, ypg, pg = x[sel], y[sel], yp[sel], p_xy[sel]
+            lg = special.gammaln(xg + 1.0)
+            log_y = np.log(yg)
+            log_tg = lg + yg - xg * log_y + np.log(pg)
+            log_t[sel] = log_tg
             p_xyp = special.gammainc(xg, ypg)
             with np.errstate(divide="ignore"):
-                e_y = np.exp(xg * np.log(yg) - yg - special.gammaln(xg + 1.0))
-                e_yp = np.exp(xg * np.log(ypg) - ypg - special.gammaln(xg + 1.0))
-            ratio_r[gam] = p_xyp / pg
+                e_y = np.exp(xg * log_y - yg - lg)
+                e_yp = np.exp(xg * (log_y - t[sel] / pat[sel]) - ypg - lg)
+            ratio_r[sel] = p_xyp / pg
+            x_over_y = xg / yg
             diff = (pg - p_xyp) - (e_y - e_yp)  # P(x+1, y) - P(x+1, yp)
-            ans_w[gam] = np.clip((xg / yg) * diff / pg, 0.0, 1.0)
-            ab_w[gam] = 1.0 + (xg / yg) * np.expm1(-log_t[gam])
+            ans_w[sel] = np.clip(x_over_y * diff / pg, 0.0, 1.0)
+            ab_w[sel] = 1.0 + x_over_y * np.expm1(-log_tg)
         if np.any(ser):
             xs, ys, yps, ps, ts, pats = x[ser], y[ser], yp[ser], p[ser], t[ser], pat[ser]
             m1_y, s_ab = _series(xs, ys, with_abandon=True)

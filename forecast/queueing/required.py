@@ -85,22 +85,32 @@ class RequiredAgents:
 
 
 def _inverse_b_at_start(n0: FloatArray, load: FloatArray) -> FloatArray:
-    """``1 / B(n0, A)`` for ``n0 = floor(A) + 1``, truncated where terms are < 1e-18."""
+    """``1 / B(n0, A)`` for ``n0 = floor(A) + 1`` and ``load`` sorted in decreasing order.
+
+    ``1 / B(n, A) = sum_{j=0}^{n} prod_{i<j} (n - i) / A``; at ``n = floor(A) + 1`` the
+    terms fall like ``exp(-j^2 / 2A)``, so ``sqrt(84 A) + 3`` of them reach 1e-18 of the
+    sum. Evaluated by Horner's rule from the innermost term outwards; because loads are
+    sorted, the intervals needing term ``j`` are a prefix of the arrays.
+    """
     terms = np.minimum(n0, np.ceil(np.sqrt(84.0 * load)) + 3.0).astype(np.int64)
-    order = np.argsort(-terms, kind="stable")
-    n_sorted, inv_a = n0[order], 1.0 / load[order]
-    j_sorted = terms[order]
-    total = np.ones_like(n_sorted)
-    term = np.ones_like(n_sorted)
-    # number of intervals needing more than j terms, for each j (a prefix of the order)
-    counts = np.searchsorted(-j_sorted, -np.arange(int(j_sorted[0]) if j_sorted.size else 0),
-                             side="left")
-    for j, m in enumerate(counts):
-        term[:m] *= (n_sorted[:m] - j) * inv_a[:m]
-        total[:m] += term[:m]
-    out = np.empty_like(total)
-    out[order] = total
-    return out
+    total = np.ones_like(load)
+    if load.size == 0:
+        return total
+    with np.errstate(over="ignore", divide="ignore"):
+        inv_a = 1.0 / load
+    ratio0 = n0 * inv_a
+    # prefix length needing more than j terms, j = 0 .. max-1 (terms is non-increasing)
+    counts = np.searchsorted(-terms, -np.arange(1, int(terms[0]) + 1), side="right")
+    buf = np.empty_like(load)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(int(terms[0]) - 1, -1, -1):
+            m = counts[j]
+            r = buf[:m]
+            np.multiply(inv_a[:m], j, out=r)
+            np.subtract(ratio0[:m], r, out=r)  # (n0 - j) / A
+            np.multiply(r, total[:m], out=r)
+            np.add(r, 1.0, out=total[:m])
+    return total
 
 
 def _erlang_c_search(a, h, t, sl, max_asa, n_occ):
@@ -117,36 +127,50 @@ def _erlang_c_search(a, h, t, sl, max_asa, n_occ):
     idx = np.flatnonzero(a > 0)
     if idx.size == 0:
         return n_out, sl_n, asa_n, sl_prev, asa_prev
-    aa, hh, tt, ss, mx, no = a[idx], h[idx], t[idx], sl[idx], max_asa[idx], n_occ[idx]
+    # the start series wants loads in decreasing order
+    idx = idx[np.argsort(-a[idx])]
+    aa, hh, tt = a[idx], h[idx], t[idx]
+    miss = 1.0 - sl[idx]  # SL >= s  <=>  C exp(-(n-A) t / h) <= 1 - s
+    mx = max_asa[idx]
+    no = n_occ[idx]
+    check_asa = bool(np.isfinite(mx).any())
+    check_occ = bool((no > np.floor(aa) + 1.0).any())
     n = np.floor(aa) + 1.0
     b = 1.0 / _inverse_b_at_start(n, aa)
+    gap = n - aa
     step = np.exp(-tt / hh)
-    decay = np.exp(-(n - aa) * tt / hh)
-    prev_sl = np.zeros_like(aa)
-    prev_asa = np.full_like(aa, np.inf)
-    pos = np.arange(idx.size)
-    while pos.size:
-        gap = n - aa
-        c = n * b / (gap + aa * b)
-        cur_sl = 1.0 - c * decay
-        cur_asa = c * hh / gap
-        ok = (cur_sl >= ss) & (cur_asa <= mx) & (n >= no)
-        if np.any(ok):
-            where = idx[pos[ok]]
-            n_out[where] = n[ok]
-            sl_n[where] = cur_sl[ok]
-            asa_n[where] = cur_asa[ok]
-            sl_prev[where] = prev_sl[ok]
-            asa_prev[where] = prev_asa[ok]
-            keep = ~ok
-            pos, aa, hh, ss, mx, no = pos[keep], aa[keep], hh[keep], ss[keep], mx[keep], no[keep]
-            n, b, step, decay = n[keep], b[keep], step[keep], decay[keep]
-            prev_sl, prev_asa = cur_sl[keep], cur_asa[keep]
-        else:
-            prev_sl, prev_asa = cur_sl, cur_asa
+    decay = np.exp(-gap * tt / hh)
+    prev_c = np.ones_like(aa)  # at n - 1 <= A everyone waits: C = 1, ASA = inf
+    prev_decay = np.ones_like(aa)
+    prev_gap = gap - 1.0
+    while idx.size:
         ab = aa * b
+        c = n * b / (gap + ab)
+        cd = c * decay
+        ok = cd <= miss
+        if check_occ:
+            ok &= n >= no
+        if check_asa:
+            ok &= c * hh <= mx * gap
+        if ok.any():
+            w = np.flatnonzero(ok)
+            target = idx[w]
+            n_out[target] = n[w]
+            sl_n[target] = 1.0 - cd[w]
+            asa_n[target] = c[w] * hh[w] / gap[w]
+            sl_prev[target] = np.where(prev_gap[w] > 0, 1.0 - prev_c[w] * prev_decay[w], 0.0)
+            with np.errstate(divide="ignore"):
+                asa_prev[target] = np.where(prev_gap[w] > 0,
+                                            prev_c[w] * hh[w] / prev_gap[w], np.inf)
+            keep = ~ok
+            idx, aa, hh, miss, mx, no = idx[keep], aa[keep], hh[keep], miss[keep], mx[keep], \
+                no[keep]
+            n, b, ab, c, gap = n[keep], b[keep], ab[keep], c[keep], gap[keep]
+            step, decay = step[keep], decay[keep]
+        prev_c, prev_decay, prev_gap = c, decay, gap
         b = ab / (n + 1.0 + ab)
         n = n + 1.0
+        gap = gap + 1.0
         decay = decay * step
     return n_out, np.clip(sl_n, 0.0, 1.0), asa_n, np.clip(sl_prev, 0.0, 1.0), asa_prev
 
@@ -296,93 +320,124 @@ def _required_erlang_c(a, h, sl, t, mx_asa, mx_occ, has_sl):
 def _combine(candidates, n, a):
     """Fractional answer = max over failing constraints; binding = first failing one."""
     frac = np.full_like(n, -np.inf)
-    binding = np.full(n.shape, "none", dtype=object)
+    code = np.full(n.shape, CONSTRAINTS.index("none"), dtype=np.int8)
     unset = a > 0
     for name, fails, value in candidates:
         fails = fails & (a > 0)
         frac = np.where(fails, np.maximum(frac, value), frac)
-        binding = np.where(unset & fails, name, binding)
-        unset = unset & ~fails
+        code[unset & fails] = CONSTRAINTS.index(name)
+        unset &= ~fails
     frac = np.where(np.isfinite(frac), frac, n)
     frac = np.where(a > 0, np.clip(frac, n - 1.0, n), 0.0)
-    return frac, binding.astype(str)
+    return frac, np.array(CONSTRAINTS)[code]
 
 
 def _required_erlang_a(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_sl, has_asa):
+    """Erlang A search on the smallest margin over the targets (increasing in n).
+
+    Starts at the Erlang C answer and tests it with the agent below; then secant steps
+    through the last two points, each testing the predicted answer and the agent below
+    it in one vectorised pass, inside a bracket that always holds the answer (bisection
+    after four rounds). Metrics at the answer and one agent below it are kept."""
+    size = a.size
     lam = a / h
+    keys = ("service_level", "p_abandon", "occupancy", "asa_s")
 
     def evaluate(n, sel):
         m = _erlang_a_int(n, lam[sel], h[sel], pat[sel], t[sel], want_asa=has_asa)
-        return m
-
-    def meets(m, sel):
-        ok = (m["service_level"] >= sl[sel]) & (m["p_abandon"] <= mx_ab[sel])
-        ok &= m["occupancy"] <= mx_occ[sel]
+        margin = np.minimum(m["service_level"] - sl[sel], mx_ab[sel] - m["p_abandon"])
+        margin = np.minimum(margin, mx_occ[sel] - m["occupancy"])
         if has_asa:
-            ok &= m["asa_s"] <= mx_asa[sel]
-        return ok
+            with np.errstate(invalid="ignore"):
+                asa_margin = np.where(np.isinf(m["asa_s"]), -np.inf,
+                                      (mx_asa[sel] - m["asa_s"]) / mx_asa[sel])
+            margin = np.minimum(margin, np.maximum(asa_margin, -1.0))
+        return m, margin
 
-    size = a.size
-    # upper bracket: the Erlang C answer for the same targets, grown until it meets all
+    hi_m = {k: np.full(size, np.nan) for k in keys}
+    lo_m = {k: np.full(size, np.nan) for k in keys}
+
+    def store(bank, where, m, ok_mask):
+        for k in keys:
+            bank[k][where] = m[k][ok_mask]
+
+    active = np.flatnonzero(a > 0)
+    # upper end: the Erlang C answer for the same targets (grown if it misses a target);
+    # lower end: service level <= n / A and abandonment >= 1 - n / A rule these out
     n_c, *_ = _erlang_c_search(a, h, t, sl, mx_asa, _occupancy_floor(a, mx_occ))
     hi = np.maximum(n_c, 1.0)
-    lo = np.maximum(np.ceil(sl * a) - 1.0, -1.0)
+    lo = np.maximum(np.ceil(sl * a) - 1.0, 0.0)
     lo = np.maximum(lo, np.ceil(a * (1.0 - mx_ab)) - 1.0)
     lo = np.minimum(lo, hi - 1.0)
-    active = np.flatnonzero(a > 0)
-    hi_metrics = {}
+    # the last two points evaluated, for the secant
+    p_a, g_a = np.full(size, np.nan), np.full(size, np.nan)
+    p_b, g_b = np.full(size, np.nan), np.full(size, np.nan)
+    rounds = np.zeros(size, dtype=np.int64)
+
+    def run(idx, probe):
+        """Evaluate at probe and probe - 1 (when inside the bracket); update everything."""
+        below = probe - 1.0
+        pair = below > lo[idx]
+        cand = np.concatenate([idx, idx[pair]])
+        n_cand = np.concatenate([probe, below[pair]])
+        m, g = evaluate(n_cand, cand)
+        ok = g >= 0
+        for part in (slice(0, idx.size), slice(idx.size, None)):
+            c_idx, c_n, c_ok, c_g = cand[part], n_cand[part], ok[part], g[part]
+            mp = {k: v[part] for k, v in m.items()}
+            up = c_ok & (c_n < hi[c_idx])
+            store(hi_m, c_idx[up], mp, up)
+            hi[c_idx[up]] = c_n[up]
+            down = ~c_ok & (c_n >= lo[c_idx])
+            store(lo_m, c_idx[down], mp, down)
+            lo[c_idx[down]] = c_n[down]
+        p_a[idx], g_a[idx] = p_b[idx], g_b[idx]
+        p_b[idx], g_b[idx] = probe, g[: idx.size]
+        p_a[idx[pair]], g_a[idx[pair]] = below[pair], g[idx.size:]
+        rounds[idx] += 1
+        return ok[: idx.size]
+
     check = active
-    while check.size:
-        m = evaluate(hi[check], check)
-        ok = meets(m, check)
-        for key, val in m.items():
-            hi_metrics.setdefault(key, np.full(size, np.nan))[check[ok]] = val[ok]
-        lo[check[~ok]] = hi[check[~ok]]
-        hi[check[~ok]] = 2.0 * hi[check[~ok]] + 1.0
-        check = check[~ok]
-    lo_metrics = {key: np.full(size, np.nan) for key in hi_metrics}
-    lo_known = np.zeros(size, dtype=bool)
+    while check.size:  # confirm the upper end, doubling it where it falls short
+        met = run(check, hi[check])
+        grow = check[~met]
+        lo[grow] = hi[grow]
+        hi[grow] = 2.0 * hi[grow] + 1.0
+        check = grow
     pending = active[hi[active] - lo[active] > 1]
     while pending.size:
-        mid = np.floor((lo[pending] + hi[pending]) / 2.0)
-        m = evaluate(mid, pending)
-        ok = meets(m, pending)
-        for key, val in m.items():
-            hi_metrics[key][pending[ok]] = val[ok]
-            lo_metrics[key][pending[~ok]] = val[~ok]
-        hi[pending[ok]] = mid[ok]
-        lo[pending[~ok]] = mid[~ok]
-        lo_known[pending[~ok]] = True
+        l, u = lo[pending], hi[pending]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            guess = p_b[pending] - g_b[pending] * (p_b[pending] - p_a[pending]) / (
+                g_b[pending] - g_a[pending])
+        bisect = ~np.isfinite(guess) | (rounds[pending] >= 4)
+        guess = np.where(bisect, np.floor((l + u) / 2.0), np.ceil(guess))
+        run(pending, np.clip(guess, l + 1.0, u - 1.0))
         pending = pending[hi[pending] - lo[pending] > 1]
+    # no agents below the answer: nobody is served
+    zero_lo = active[lo[active] == 0]
+    lo_m["service_level"][zero_lo] = 0.0
+    lo_m["p_abandon"][zero_lo] = 1.0
+    lo_m["occupancy"][zero_lo] = 1.0
+    lo_m["asa_s"][zero_lo] = np.inf
+    unknown = active[(lo[active] > 0) & np.isnan(lo_m["service_level"][active])]
+    if unknown.size:
+        m, _ = evaluate(lo[unknown], unknown)
+        store(lo_m, unknown, m, np.ones(unknown.size, dtype=bool))
     n = np.where(a > 0, hi, 0.0)
-    need = active[~lo_known[active] & (lo[active] >= 0)]
-    if need.size:
-        m = evaluate(lo[need], need)
-        for key, val in m.items():
-            lo_metrics[key][need] = val
-    below = active[lo[active] < 0]  # n = 0 below the answer: nobody served
-    if below.size:
-        lo_metrics["service_level"][below] = 0.0
-        lo_metrics["p_abandon"][below] = 1.0
-        lo_metrics["occupancy"][below] = 1.0
-        lo_metrics["asa_s"][below] = np.inf
-    if not hi_metrics:  # every interval has zero load
-        hi_metrics = {k: np.zeros(size) for k in ("service_level", "asa_s", "occupancy",
-                                                  "p_abandon")}
-        lo_metrics = {k: np.zeros(size) for k in hi_metrics}
     zero = a == 0
-    m_sl = np.where(zero, 1.0, hi_metrics["service_level"])
-    m_ab = np.where(zero, 0.0, hi_metrics["p_abandon"])
-    m_occ = np.where(zero, 0.0, hi_metrics["occupancy"])
+    m_sl = np.where(zero, 1.0, hi_m["service_level"])
+    m_ab = np.where(zero, 0.0, hi_m["p_abandon"])
+    m_occ = np.where(zero, 0.0, hi_m["occupancy"])
     if has_asa:
-        m_asa = np.where(zero, 0.0, hi_metrics["asa_s"])
+        m_asa = np.where(zero, 0.0, hi_m["asa_s"])
     else:
         m_asa = np.zeros(size)
         if active.size:
             full = _erlang_a_int(n[active], lam[active], h[active], pat[active], t[active])
             m_asa[active] = full["asa_s"]
-    sl_prev, ab_prev = lo_metrics["service_level"], lo_metrics["p_abandon"]
-    occ_prev, asa_prev = lo_metrics["occupancy"], lo_metrics["asa_s"]
+    sl_prev, ab_prev = lo_m["service_level"], lo_m["p_abandon"]
+    occ_prev, asa_prev = lo_m["occupancy"], lo_m["asa_s"]
     candidates = [
         ("service_level", has_sl & (sl > 0) & (sl_prev < sl), _interp(sl_prev, m_sl, sl, n)),
     ]
