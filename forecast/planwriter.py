@@ -1,10 +1,12 @@
 """Stream a plan to disk queue by queue, so a run over thousands of queues never holds
 every queue's plan in memory.
 
-``PlanWriter.add`` appends one queue's rows to a hidden temporary ``plan.csv`` and
-keeps only that queue's daily summary; ``finish`` writes ``daily.csv`` and moves
-``plan.csv`` into place. Until ``finish`` nothing visible changes in the folder, and
-``abort`` (or an exception inside ``with``) removes the temporary file.
+``PlanWriter.add`` appends one queue's rows to a hidden temporary ``plan.csv``, draws
+its chart into a hidden temporary file and keeps only that queue's daily summary;
+``finish`` writes ``daily.csv`` and moves every file into place. Until ``finish``
+nothing visible changes in the folder, so a run killed half-way leaves the previous
+plan, daily table and charts as they were; ``abort`` (or an exception inside ``with``)
+removes the temporaries, and the next run sweeps any a killed run left behind.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_path, write_csv
+from .atomic import atomic_path
 from .config import PlanConfig
 from .plan import QueuePlan, daily_summary
 
@@ -73,20 +75,24 @@ class PlanWriter:
         self.totals["cost"] += float(plan["cost"].sum())
         if self.charts:
             fig = plan_chart(queue_plan, self.events, interval_s=self.config.interval_s)
-            self._charts.append(save_figure(
-                fig, self.out_dir / f"chart_{safe_name(queue_plan.queue)}.png"))
+            target = self.out_dir / f"chart_{safe_name(queue_plan.queue)}.png"
+            self._charts.append(target)
+            self._stack.enter_context(_staged(fig, target, save_figure))
 
     def finish(self) -> list[Path]:
         """Move plan.csv into place and write daily.csv; returns the files written."""
         daily = pd.concat(self._daily, ignore_index=True) if self._daily else pd.DataFrame(
             columns=self._daily_columns)
-        daily_path = write_csv(daily[self._daily_columns], self.out_dir / "daily.csv",
-                               float_format=self._float_format, date_format="%Y-%m-%d")
-        self._stack.close()  # renames the temporary plan.csv into place
+        daily_path = self.out_dir / "daily.csv"
+        daily_tmp = self._stack.enter_context(atomic_path(daily_path))
+        daily[self._daily_columns].to_csv(daily_tmp, index=False, lineterminator="\n",
+                                          float_format=self._float_format,
+                                          date_format="%Y-%m-%d")
+        self._stack.close()  # every temporary is renamed into place, one right after another
         return [self.out_dir / "plan.csv", daily_path, *self._charts]
 
     def abort(self) -> None:
-        """Drop the temporary plan.csv (charts already written stay)."""
+        """Drop the temporary plan.csv and charts; the folder stays as it was."""
         self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
     def __enter__(self) -> PlanWriter:
@@ -96,3 +102,11 @@ class PlanWriter:
         if exc_type is not None:
             with contextlib.suppress(RuntimeError):
                 self.abort()
+
+
+@contextlib.contextmanager
+def _staged(fig, target: Path, save):
+    """Save ``fig`` to a temporary beside ``target`` now; rename it when the stack closes."""
+    with atomic_path(target) as tmp:
+        save(fig, tmp)
+        yield tmp
