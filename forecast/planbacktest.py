@@ -61,7 +61,8 @@ __all__ = [
 INTERVAL_COLUMNS = (
     "queue", "fold", "origin", "ds", "volume_actual", "volume_forecast", "volume_planned",
     "aht_s_actual", "aht_s_forecast", "agents_plan", "agents_perfect", "heads_plan",
-    "heads_perfect", "sl_promised", "sl_plan", "sl_plan_lo", "sl_plan_hi", "sl_perfect",
+    "heads_perfect", "sl_promised", "sl_promised_perfect", "sl_plan", "sl_plan_lo",
+    "sl_plan_hi", "sl_perfect",
     "sl_perfect_lo", "sl_perfect_hi", "asa_s_plan", "asa_s_perfect", "abandonment_plan",
     "abandonment_perfect", "meets_plan", "meets_perfect",
 )
@@ -74,7 +75,8 @@ DAILY_COLUMNS = (
 #: columns of the per-fold summary (``plan_backtest_summary.csv``); fold 0 = all folds
 SUMMARY_COLUMNS = (
     "queue", "fold", "origin", "end", "model", "days", "intervals", "volume_actual",
-    "volume_forecast", "wape", "bias", "target_s", "sl_goal", "sl_promised", "sl_plan",
+    "volume_forecast", "wape", "bias", "target_s", "sl_goal", "sl_promised",
+    "sl_promised_perfect", "sl_plan",
     "sl_plan_lo", "sl_plan_hi", "sl_perfect", "sl_perfect_lo", "sl_perfect_hi",
     "intervals_meeting_plan", "intervals_meeting_perfect", "days_meeting_plan",
     "days_meeting_perfect", "asa_s_plan", "asa_s_perfect", "abandonment_plan",
@@ -96,8 +98,9 @@ class PlanBacktestResult:
         from the actual volumes. ``agents_*`` are productive agents (what the replay
         puts on the queue), ``heads_*`` scheduled heads after shrinkage and
         availability. ``sl_*`` is the replayed service level (mean over replications,
-        with a Student-t confidence interval), ``sl_promised`` the formula's promise
-        for the forecast plan, ``meets_*`` the share of replications in which the
+        with a Student-t confidence interval), ``sl_promised`` and
+        ``sl_promised_perfect`` the staffing formula's promise for each plan (at the
+        volume it was staffed for), ``meets_*`` the share of replications in which the
         interval reached the queue's service-level goal.
     daily
         One row per fold and day (:data:`DAILY_COLUMNS`): service level pooled over the
@@ -353,6 +356,7 @@ def _interval_rows(fold: Fold, queue: QueueConfig, actual: pd.DataFrame, aht_act
         "heads_plan": plan["agents_scheduled"].to_numpy(np.int64),
         "heads_perfect": perfect["agents_scheduled"].to_numpy(np.int64),
         "sl_promised": plan["service_level"].to_numpy(np.float64),
+        "sl_promised_perfect": perfect["service_level"].to_numpy(np.float64),
         "sl_plan": p["service_level"].to_numpy(),
         "sl_plan_lo": p["service_level_lo"].to_numpy(),
         "sl_plan_hi": p["service_level_hi"].to_numpy(),
@@ -442,6 +446,7 @@ def _summary(intervals, daily, reps, models, folds, *, queue: QueueConfig, inter
             "target_s": float(queue.answer_s),
             "sl_goal": goal,
             "sl_promised": _weighted(sel["sl_promised"], sel["volume_actual"]),
+            "sl_promised_perfect": _weighted(sel["sl_promised_perfect"], sel["volume_actual"]),
         }
         for name in ("plan", "perfect"):
             offered = rep[f"offered_{name}"].to_numpy(np.float64)
