@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, ModelError, NotFittedError
+from .daygrid import DayGrid, day_numbers
 
 __all__ = [
     "DEFAULT_QUANTILES",
     "MODELS",
     "Forecaster",
     "ResidualCalibration",
+    "OriginForecasts",
+    "CALIBRATION_LEAD_WEEKS",
+    "inner_origins",
     "quantile_column",
     "register",
     "make_model",
@@ -206,17 +211,21 @@ def lookup_by_slot(keys: np.ndarray, slot_values: pd.Series, fallback_minute: pd
 class ResidualCalibration:
     """Quantiles of ``y`` around a forecast mean from honest (out-of-sample) errors.
 
-    The error variance is modelled as ``a * mean + b * mean**2`` (Poisson-like noise
-    plus a share that grows with the level, e.g. a day's level being off), fitted by
-    non-negative least squares to the squared errors; the *shape* comes from the
-    empirical quantiles of the standardised errors, so skew and heavy tails carry
-    over. With fewer than ``min_points`` errors a negative-binomial-like normal
-    approximation is used instead.
+    The error variance at lead week ``k`` (1 = the first week after the forecast
+    origin) is modelled as ``a[k] * mean + b[k] * mean**2``: Poisson-like noise plus a
+    share that grows with the level (a day's or a week's level being off), fitted by
+    non-negative least squares to the squared errors of each lead week. Further leads
+    never get narrower than nearer ones (``a`` and ``b`` are made non-decreasing in
+    ``k``); leads beyond the last measured one keep its variance. The *shape* comes
+    from the empirical quantiles of the errors standardised by their own lead's
+    variance, so skew and heavy tails carry over. With fewer than ``min_points``
+    errors a normal shape is used instead.
 
     Parameters
     ----------
     min_points
-        Errors needed before the empirical shape is trusted.
+        Errors needed before the empirical shape (and a lead week's own variance) is
+        trusted.
     """
 
     GRID = np.round(np.concatenate([[0.001, 0.0025, 0.005], np.arange(0.01, 1.0, 0.01),
@@ -224,22 +233,15 @@ class ResidualCalibration:
 
     def __init__(self, min_points: int = 100) -> None:
         self.min_points = min_points
-        self.a_: float = 1.0
-        self.b_: float = 0.0025
+        self.a_ = np.array([1.0])
+        self.b_ = np.array([0.0025])
         self.z_grid_: np.ndarray | None = None
         self.n_: int = 0
 
-    def fit(self, mean: np.ndarray, actual: np.ndarray) -> ResidualCalibration:
-        mean = np.asarray(mean, dtype="float64")
-        actual = np.asarray(actual, dtype="float64")
-        ok = np.isfinite(mean) & np.isfinite(actual) & (mean >= 0)
-        mean, actual = np.maximum(mean[ok], 1e-9), actual[ok]
-        self.n_ = int(mean.size)
-        if self.n_ < 10:
-            return self
-        from scipy import optimize, stats  # imported here: scipy.stats is slow to load
+    @staticmethod
+    def _fit_variance(mean: np.ndarray, err2: np.ndarray) -> tuple[float, float]:
+        from scipy import optimize  # imported here: scipy is slow to load
 
-        err2 = (actual - mean) ** 2
         design = np.column_stack([mean, mean**2])
         # weights stabilise the fit: squared errors scale with the variance itself
         w = 1.0 / np.maximum(mean + 0.01 * mean**2, 1.0)
@@ -247,20 +249,58 @@ class ResidualCalibration:
         a, b = float(coef[0]), float(coef[1])
         if a + b * float(np.median(mean)) <= 1e-12:
             a = 1.0
-        self.a_, self.b_ = a, b
-        z = (actual - mean) / np.sqrt(self._var(mean))
+        return a, b
+
+    def fit(self, mean: np.ndarray, actual: np.ndarray,
+            lead: np.ndarray | None = None) -> ResidualCalibration:
+        """Fit from forecasts ``mean``, outcomes ``actual`` and their lead weeks (1, 2, ...;
+        None: all one week ahead)."""
+        mean = np.asarray(mean, dtype="float64")
+        actual = np.asarray(actual, dtype="float64")
+        lead = np.ones(mean.shape, np.int64) if lead is None else np.asarray(lead, np.int64)
+        ok = np.isfinite(mean) & np.isfinite(actual) & (mean >= 0) & (lead >= 1)
+        mean, actual, lead = np.maximum(mean[ok], 1e-9), actual[ok], lead[ok]
+        self.n_ = int(mean.size)
+        if self.n_ < 10:
+            return self
+        err2 = (actual - mean) ** 2
+        a: list[float] = []
+        b: list[float] = []
+        for k in range(1, int(lead.max()) + 1):
+            sel = lead == k
+            if not a and sel.sum() < 10:  # too few one-week errors: pool every lead
+                sel = np.ones_like(sel)
+            if not a or sel.sum() >= self.min_points:
+                ak, bk = self._fit_variance(mean[sel], err2[sel])
+            else:
+                ak, bk = a[-1], b[-1]
+            if a:  # never narrower than a nearer lead
+                ak, bk = max(ak, a[-1]), max(bk, b[-1])
+            a.append(ak)
+            b.append(bk)
+        self.a_, self.b_ = np.array(a), np.array(b)
+        z = (actual - mean) / np.sqrt(self._var(mean, lead))
         if self.n_ >= self.min_points:
             self.z_grid_ = np.quantile(z, self.GRID)
         else:
+            from scipy import stats
+
             sd = float(np.sqrt(np.mean(z**2)))
             self.z_grid_ = stats.norm.ppf(self.GRID) * max(sd, 1e-6)
         return self
 
-    def _var(self, mean: np.ndarray) -> np.ndarray:
-        return np.maximum(self.a_ * mean + self.b_ * mean**2, 1e-9)
+    def _var(self, mean: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
+        a, b = np.atleast_1d(self.a_), np.atleast_1d(self.b_)
+        k = np.zeros(np.shape(mean), np.int64) if lead is None else (
+            np.clip(np.asarray(lead, np.int64), 1, len(a)) - 1)
+        return np.maximum(a[k] * mean + b[k] * mean**2, 1e-9)
 
-    def quantiles(self, mean: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-        """Array of shape (len(mean), len(qs)), non-negative and non-decreasing in q."""
+    def quantiles(self, mean: np.ndarray, qs: Sequence[float],
+                  lead: np.ndarray | None = None) -> np.ndarray:
+        """Array of shape (len(mean), len(qs)), non-negative and non-decreasing in q.
+
+        ``lead`` gives each row's lead week (1 = first week after the origin; None: 1).
+        """
         from scipy import stats
 
         mean = np.maximum(np.asarray(mean, dtype="float64"), 0.0)
@@ -278,40 +318,98 @@ class ResidualCalibration:
             z = np.where(lo, self.z_grid_[0] + (zq - grid_n[0]) * slope_lo, z)
             z = np.where(hi, self.z_grid_[-1] + (zq - grid_n[-1]) * slope_hi, z)
         z = np.maximum.accumulate(z)  # monotone in q
-        out = mean[:, None] + np.sqrt(self._var(mean))[:, None] * z[None, :]
+        out = mean[:, None] + np.sqrt(self._var(mean, lead))[:, None] * z[None, :]
         out = np.maximum(out, 0.0)
         return np.maximum.accumulate(out, axis=1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a_, "b": self.b_, "n": self.n_, "min_points": self.min_points,
+        return {"a": [float(v) for v in np.atleast_1d(self.a_)],
+                "b": [float(v) for v in np.atleast_1d(self.b_)],
+                "n": self.n_, "min_points": self.min_points,
                 "z_grid": None if self.z_grid_ is None else [float(v) for v in self.z_grid_]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ResidualCalibration:
         out = cls(int(d.get("min_points", 100)))
-        out.a_, out.b_, out.n_ = float(d["a"]), float(d["b"]), int(d["n"])
+        out.a_ = np.atleast_1d(np.asarray(d["a"], dtype="float64"))
+        out.b_ = np.atleast_1d(np.asarray(d["b"], dtype="float64"))
+        out.n_ = int(d["n"])
         out.z_grid_ = None if d.get("z_grid") is None else np.asarray(d["z_grid"], dtype="float64")
         return out
 
 
+@dataclass
+class OriginForecasts:
+    """Honest forecasts of a model's own history from past origins (an inner backtest).
+
+    For each origin (a midnight), the model is refitted on the history before it and
+    forecasts the observed intervals of the following ``lead_weeks`` weeks.
+
+    Attributes
+    ----------
+    origin
+        Day number (days since 1970-01-01) of each row's origin.
+    row
+        Row of the prepared history that was forecast.
+    lead
+        Lead week of the row (1 = the week right after the origin).
+    mean, actual
+        Forecast and outcome.
+    """
+
+    origin: np.ndarray
+    row: np.ndarray
+    lead: np.ndarray
+    mean: np.ndarray
+    actual: np.ndarray
+
+    def lead1(self) -> OriginForecasts:
+        sel = self.lead == 1
+        return OriginForecasts(self.origin[sel], self.row[sel], self.lead[sel], self.mean[sel],
+                               self.actual[sel])
+
+    def scores(self) -> dict[str, Any]:
+        """One-week-ahead absolute error and volume per origin (JSON-able)."""
+        one = self.lead1()
+        origins = np.unique(one.origin)
+        pos = np.searchsorted(origins, one.origin)
+        abs_err = np.bincount(pos, np.abs(one.actual - one.mean), minlength=len(origins))
+        vol = np.bincount(pos, one.actual, minlength=len(origins))
+        return {"origins": [str(np.datetime64(int(o), "D")) for o in origins],
+                "abs_error": abs_err.tolist(), "actual": vol.tolist()}
+
+
+def inner_origins(last_day: int, weeks: int) -> np.ndarray:
+    """Day numbers of the last ``weeks`` weekly origins: the day after ``last_day``
+    minus 1..``weeks`` weeks (oldest first)."""
+    return last_day + 1 - 7 * np.arange(weeks, 0, -1, dtype=np.int64)
+
+
 # --------------------------------------------------------------------------- contract
+
+
+#: lead weeks measured by the calibration (a plan horizon is typically 6 weeks)
+CALIBRATION_LEAD_WEEKS = 6
 
 
 class Forecaster:
     """Base class of every model.
 
     Subclasses implement ``_fit(history, events)`` (history already validated by
-    :func:`prepare_history`) and ``_predict_mean(horizon, events) -> np.ndarray``;
-    the base class handles validation, calibration of the quantiles and the output
-    table. Set ``cheap = False`` on slow models: their intervals are calibrated from
-    in-sample errors (inflated) rather than by refitting at past origins.
+    :func:`prepare_history`) or, for models working on the day x minute layout,
+    ``_fit_grid(grid)``, and ``_predict_mean(horizon, events) -> np.ndarray``; the base
+    class handles validation, calibration of the quantiles and the output table. Set
+    ``cheap = False`` on slow models: their intervals are calibrated from in-sample
+    errors (inflated) rather than by refitting at past origins.
 
     Parameters common to all models
     -------------------------------
     calibration_weeks
         How many past one-week origins are used to measure honest errors for the
         prediction intervals (0: in-sample errors only; -1: no calibration, a plain
-        Poisson-like default, for models used only inside another model).
+        Poisson-like default, for models used only inside another model). From each
+        origin the model forecasts up to :data:`CALIBRATION_LEAD_WEEKS` weeks, so the
+        intervals widen with lead time as the errors do.
     """
 
     name: ClassVar[str] = "base"
@@ -320,18 +418,31 @@ class Forecaster:
     #: parameter names saved by :meth:`to_dict` (besides calibration_weeks)
     param_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, calibration_weeks: int = 6) -> None:
+    def __init__(self, *, calibration_weeks: int = 8) -> None:
         self.calibration_weeks = calibration_weeks
 
     # -- public API ---------------------------------------------------------------
     def fit(self, history: pd.DataFrame, events: pd.DataFrame | None = None) -> Forecaster:
         """Learn from one queue's regularised history; returns ``self``."""
-        hist = prepare_history(history)
+        return self._fit_prepared(prepare_history(history), events)
+
+    def _fit_prepared(self, hist: pd.DataFrame, events: pd.DataFrame | None,
+                      grid: DayGrid | None = None) -> Forecaster:
+        """:meth:`fit` on an already prepared history (and its day grid, if built)."""
         self.interval_s_ = infer_interval_s(hist["ds"])
         self.last_ds_ = pd.Timestamp(hist["ds"].iloc[-1])
-        self._fit(hist, events)
-        self.calibration_ = self._calibrate(hist, events)
+        if self.uses_grid():
+            grid = grid if grid is not None else DayGrid.from_history(hist)
+            self._fit_grid(grid)
+        else:
+            self._fit(hist, events)
+        self.calibration_ = self._calibrate(hist, events, grid)
         return self
+
+    @classmethod
+    def uses_grid(cls) -> bool:
+        """True when the model fits on the day grid (fast refits at past origins)."""
+        return cls._fit_grid is not Forecaster._fit_grid
 
     def predict(
         self,
@@ -346,6 +457,7 @@ class Forecaster:
         DataFrame
             Columns ``ds``, ``mean`` and one column per quantile (see
             :func:`quantile_column`), one row per horizon interval in the given order.
+            Intervals widen with the lead week of each row after the end of history.
         """
         if not hasattr(self, "calibration_"):
             raise NotFittedError(f"model '{self.name}' must be fitted before predict")
@@ -358,10 +470,16 @@ class Forecaster:
         mean = np.where(np.isfinite(mean), np.maximum(mean, 0.0), 0.0)
         out = pd.DataFrame({"ds": idx, "mean": mean})
         if len(cols):
-            qv = self.calibration_.quantiles(mean, quantiles)
+            qv = self.calibration_.quantiles(mean, quantiles, self.lead_weeks(idx))
             for j, c in enumerate(cols):
                 out[c] = qv[:, j]
         return out
+
+    def lead_weeks(self, horizon: pd.DatetimeIndex) -> np.ndarray:
+        """Lead week of each horizon interval: 1 for the 7 days after the last history day."""
+        day, _ = day_numbers(horizon)
+        last_day = int(day_numbers(pd.DatetimeIndex([self.last_ds_]))[0][0])
+        return np.maximum((day - last_day - 1) // 7 + 1, 1)
 
     def get_params(self) -> dict[str, Any]:
         params = {k: getattr(self, k) for k in self.param_names}
@@ -378,6 +496,7 @@ class Forecaster:
             "interval_s": self.interval_s_,
             "last_ds": self.last_ds_.isoformat(),
             "calibration": self.calibration_.to_dict(),
+            "inner_scores": _jsonable(getattr(self, "inner_scores_", None)),
             "state": _jsonable(self._get_state()),
         }
 
@@ -388,6 +507,8 @@ class Forecaster:
         model.last_ds_ = pd.Timestamp(d["last_ds"])
         model._set_state(d["state"])
         model.calibration_ = ResidualCalibration.from_dict(d["calibration"])
+        if d.get("inner_scores") is not None:
+            model.inner_scores_ = d["inner_scores"]
         return model
 
     def __repr__(self) -> str:
@@ -396,6 +517,12 @@ class Forecaster:
 
     # -- for subclasses -----------------------------------------------------------
     def _fit(self, hist: pd.DataFrame, events: pd.DataFrame | None) -> None:
+        if self.uses_grid():
+            self._fit_grid(DayGrid.from_history(hist))
+            return
+        raise NotImplementedError
+
+    def _fit_grid(self, grid: DayGrid) -> None:
         raise NotImplementedError
 
     def _predict_mean(self, horizon: pd.DatetimeIndex, events: pd.DataFrame | None) -> np.ndarray:
@@ -409,43 +536,90 @@ class Forecaster:
 
     def _clone_unfitted(self) -> Forecaster:
         params = self.get_params()
-        params["calibration_weeks"] = 0
+        params["calibration_weeks"] = -1
         return type(self)(**params)
 
-    def _calibrate(self, hist: pd.DataFrame, events: pd.DataFrame | None) -> ResidualCalibration:
-        """Measure honest one-week-ahead errors at the last ``calibration_weeks`` origins."""
+    # -- honest errors ------------------------------------------------------------
+    def origin_forecasts(self, hist: pd.DataFrame, origins: np.ndarray,
+                         grid: DayGrid | None = None, lead_weeks: int = 1,
+                         events: pd.DataFrame | None = None) -> OriginForecasts:
+        """Refit at each origin on the history before it and forecast what followed.
+
+        Parameters
+        ----------
+        hist
+            Prepared history (see :func:`prepare_history`).
+        origins
+            Day numbers of the origins (midnights).
+        grid
+            The history's day grid, when already built.
+        lead_weeks
+            Weeks forecast from each origin (observed, not gap-filled rows only).
+
+        Origins leaving less than two weeks of training data are skipped, as are
+        origins where the model cannot be fitted.
+        """
+        day, _ = day_numbers(hist["ds"])
+        observed = ~hist["filled"].to_numpy()
+        y = hist["y"].to_numpy()
+        if self.uses_grid() and grid is None:
+            grid = DayGrid.from_history(hist)
+        parts = []
+        for origin in np.asarray(origins, np.int64):
+            n_train = int(np.searchsorted(day, origin, side="left"))
+            if n_train == 0 or day[n_train - 1] - day[0] < 14:
+                continue
+            rows = np.flatnonzero((day >= origin) & (day < origin + 7 * lead_weeks) & observed)
+            if rows.size == 0:
+                continue
+            try:
+                mean = self._origin_mean(hist, grid, int(origin), n_train, rows, events)
+            except (ModelError, ValueError, np.linalg.LinAlgError):
+                continue
+            parts.append((np.full(rows.size, origin), rows, (day[rows] - origin) // 7 + 1, mean))
+        if not parts:
+            empty = np.zeros(0)
+            return OriginForecasts(empty.astype(np.int64), empty.astype(np.int64),
+                                   empty.astype(np.int64), empty, empty)
+        o, r, k, m = (np.concatenate(x) for x in zip(*parts, strict=True))
+        return OriginForecasts(o, r, k, m, y[r])
+
+    def _origin_mean(self, hist: pd.DataFrame, grid: DayGrid | None, origin: int, n_train: int,
+                     rows: np.ndarray, events: pd.DataFrame | None) -> np.ndarray:
+        """Forecast of ``hist`` rows ``rows`` by a clone fitted on the first ``n_train`` rows."""
+        m = self._clone_unfitted()
+        train = hist.iloc[:n_train]
+        m.interval_s_ = getattr(self, "interval_s_", 1800)
+        m.last_ds_ = pd.Timestamp(train["ds"].iloc[-1])
+        if self.uses_grid():
+            m._fit_grid(grid.before(origin))
+        else:
+            m._fit(train.reset_index(drop=True), events)
+        return np.asarray(m._predict_mean(pd.DatetimeIndex(hist["ds"].to_numpy()[rows]), events),
+                          dtype="float64")
+
+    def _calibrate(self, hist: pd.DataFrame, events: pd.DataFrame | None,
+                   grid: DayGrid | None = None) -> ResidualCalibration:
+        """Measure honest errors from the last ``calibration_weeks`` weekly origins,
+        each forecasting up to :data:`CALIBRATION_LEAD_WEEKS` weeks ahead."""
         cal = ResidualCalibration()
         if self.calibration_weeks < 0:  # intervals not wanted (e.g. an ensemble member)
             return cal
         weeks = self.calibration_weeks if self.cheap else 0
-        means, actuals = [], []
-        last = hist["ds"].iloc[-1].normalize() + pd.Timedelta(days=1)
-        for k in range(weeks, 0, -1):
-            origin = last - k * WEEK
-            train = hist[hist["ds"] < origin]
-            test = hist[(hist["ds"] >= origin) & (hist["ds"] < origin + WEEK) & ~hist["filled"]]
-            if len(test) == 0 or len(train) == 0:
-                continue
-            if train["ds"].iloc[-1] - train["ds"].iloc[0] < 2 * WEEK:
-                continue
-            try:
-                m = self._clone_unfitted()
-                m.interval_s_ = self.interval_s_
-                m.last_ds_ = pd.Timestamp(train["ds"].iloc[-1])
-                m._fit(train.reset_index(drop=True), events)
-                means.append(np.asarray(m._predict_mean(pd.DatetimeIndex(test["ds"]), events)))
-                actuals.append(test["y"].to_numpy())
-            except (ModelError, ValueError, np.linalg.LinAlgError):
-                continue
-        if means and sum(map(len, means)) >= cal.min_points:
-            return cal.fit(np.concatenate(means), np.concatenate(actuals))
+        if weeks > 0:
+            last_day = int(day_numbers(pd.DatetimeIndex([self.last_ds_]))[0][0])
+            fc = self.origin_forecasts(hist, inner_origins(last_day, weeks), grid,
+                                       CALIBRATION_LEAD_WEEKS, events)
+            if (fc.lead == 1).sum() >= cal.min_points:
+                self.inner_scores_ = fc.scores()
+                return cal.fit(fc.mean, fc.actual, fc.lead)
         # in-sample errors understate the spread; inflate them
         fitted = self._in_sample_mean(hist)
         if fitted is not None:
             ok = ~hist["filled"].to_numpy()
             cal.fit(fitted[ok], hist["y"].to_numpy()[ok])
-            cal.a_ *= 1.5
-            cal.b_ *= 2.0
+            cal.a_ = cal.a_ * 1.5
+            cal.b_ = cal.b_ * 2.0
         return cal
 
     def _in_sample_mean(self, hist: pd.DataFrame) -> np.ndarray | None:

@@ -6,6 +6,7 @@ in history, so closed nights and weekends neither appear nor distort anything.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,31 +14,61 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelError
-from .base import Forecaster, lookup_by_slot, register, slot_key
+from .base import Forecaster, register
+from .daygrid import DayGrid
 
 __all__ = ["SeasonalNaive", "SlotMean"]
 
 
 class _SlotTableModel(Forecaster):
-    """A model whose whole state is one value per slot plus fallbacks."""
+    """A model whose whole state is one value per slot (weekday x time of day).
+
+    The values live in a ``7 x minutes`` table; a horizon slot the history never had
+    falls back to the mean over weekdays of its time of day, then to the mean of all
+    slots.
+    """
 
     def _predict_mean(self, horizon: pd.DatetimeIndex, events=None) -> np.ndarray:
-        return lookup_by_slot(slot_key(horizon), self.slot_values_, self.minute_values_,
-                              self.fallback_)
+        grid = DayGrid(np.zeros(0, np.int64), self.table_minutes_, np.zeros((0, 0)),
+                       np.zeros((0, 0), bool))
+        _, wd, col = grid.cells(horizon)
+        ok = col >= 0
+        out = np.full(len(col), np.nan)
+        out[ok] = self.table_[wd[ok], col[ok]]
+        miss = ok & np.isnan(out)
+        out[miss] = self.minute_values_[col[miss]]
+        return np.where(np.isnan(out), self.fallback_, out)
 
-    def _store(self, keys: np.ndarray, values: np.ndarray) -> None:
-        self.slot_values_ = pd.Series(values, index=keys, dtype="float64").sort_index()
-        minutes = self.slot_values_.index.to_numpy() % 1440
-        self.minute_values_ = self.slot_values_.groupby(minutes).mean()
-        self.fallback_ = float(self.slot_values_.mean()) if len(self.slot_values_) else 0.0
+    def _store_table(self, minutes: np.ndarray, table: np.ndarray) -> None:
+        self.table_minutes_ = np.asarray(minutes, dtype=np.int64)
+        self.table_ = np.asarray(table, dtype="float64")
+        finite = np.isfinite(self.table_)
+        counts = finite.sum(axis=0)
+        sums = np.where(finite, self.table_, 0.0).sum(axis=0)
+        self.minute_values_ = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        self.fallback_ = float(self.table_[finite].mean()) if finite.any() else 0.0
 
     def _get_state(self) -> dict[str, Any]:
-        return {"slots": self.slot_values_.index.tolist(),
-                "values": self.slot_values_.to_numpy().tolist()}
+        wd, col = np.nonzero(np.isfinite(self.table_))
+        keys = wd * 1440 + self.table_minutes_[col]
+        order = np.argsort(keys, kind="stable")
+        return {"slots": keys[order].tolist(), "values": self.table_[wd, col][order].tolist()}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        self._store(np.asarray(state["slots"], dtype=np.int64),
-                    np.asarray(state["values"], dtype="float64"))
+        keys = np.asarray(state["slots"], dtype=np.int64)
+        minutes, col = np.unique(keys % 1440, return_inverse=True)
+        table = np.full((7, len(minutes)), np.nan)
+        table[keys // 1440, col] = np.asarray(state["values"], dtype="float64")
+        self._store_table(minutes, table)
+
+
+def _per_weekday(grid: DayGrid):
+    """(weekday, rows of the grid on that weekday) for each weekday present."""
+    wd = grid.weekday
+    for w in range(7):
+        rows = np.flatnonzero(wd == w)
+        if rows.size:
+            yield w, rows
 
 
 @register("seasonal_naive")
@@ -48,10 +79,15 @@ class SeasonalNaive(_SlotTableModel):
     slot is always the latest available week's value.
     """
 
-    def _fit(self, hist: pd.DataFrame, events=None) -> None:
-        keys = slot_key(hist["ds"])
-        last = pd.Series(hist["y"].to_numpy(), index=keys).groupby(level=0).last()
-        self._store(last.index.to_numpy(), last.to_numpy())
+    def _fit_grid(self, grid: DayGrid) -> None:
+        table = np.full((7, len(grid.minutes)), np.nan)
+        present = grid.present
+        for w, rows in _per_weekday(grid):
+            p = present[rows]
+            last = len(rows) - 1 - np.argmax(p[::-1], axis=0)
+            vals = grid.y[rows[last], np.arange(len(grid.minutes))]
+            table[w] = np.where(p.any(axis=0), vals, np.nan)
+        self._store_table(grid.minutes, table)
 
 
 @register("slot_mean")
@@ -78,27 +114,31 @@ class SlotMean(_SlotTableModel):
         self.statistic = statistic
         self.halflife_weeks = halflife_weeks
 
-    def _fit(self, hist: pd.DataFrame, events=None) -> None:
+    def _fit_grid(self, grid: DayGrid) -> None:
         if self.statistic not in ("mean", "median", "ewm"):
             raise ModelError(f"slot_mean statistic '{self.statistic}' unknown; expected mean, "
                              "median or ewm")
         if int(self.weeks) < 1:
             raise ModelError(f"slot_mean weeks must be >= 1, got {self.weeks}")
-        obs = hist.loc[~hist["filled"], ["ds", "y"]]
-        if len(obs) == 0:  # only gap-filled data: better than nothing
-            obs = hist[["ds", "y"]]
-        frame = pd.DataFrame({"slot": slot_key(obs["ds"]), "y": obs["y"].to_numpy()})
-        recent = frame.groupby("slot", sort=True).tail(int(self.weeks))
-        if self.statistic == "mean":
-            values = recent.groupby("slot")["y"].mean()
-        elif self.statistic == "median":
-            values = recent.groupby("slot")["y"].median()
-        else:
-            # age 0 = most recent occurrence of the slot
-            age = recent.groupby("slot").cumcount(ascending=False).to_numpy()
-            w = 0.5 ** (age / float(self.halflife_weeks))
-            tmp = pd.DataFrame({"slot": recent["slot"].to_numpy(), "wy": w * recent["y"].to_numpy(),
-                                "w": w})
-            sums = tmp.groupby("slot")[["wy", "w"]].sum()
-            values = sums["wy"] / sums["w"]
-        self._store(values.index.to_numpy(), values.to_numpy())
+        usable = grid.observed
+        if not usable.any():  # only gap-filled data: better than nothing
+            usable = grid.present
+        table = np.full((7, len(grid.minutes)), np.nan)
+        for w, rows in _per_weekday(grid):
+            ok = usable[rows]
+            y = np.where(ok, grid.y[rows], 0.0)
+            # occurrences counted from the most recent one (1 = latest)
+            rank = np.cumsum(ok[::-1], axis=0)[::-1]
+            keep = ok & (rank <= int(self.weeks))
+            n = keep.sum(axis=0)
+            if self.statistic == "mean":
+                vals = np.where(keep, y, 0.0).sum(axis=0) / np.maximum(n, 1)
+            elif self.statistic == "median":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    vals = np.nanmedian(np.where(keep, y, np.nan), axis=0)
+            else:
+                wt = np.where(keep, 0.5 ** ((rank - 1) / float(self.halflife_weeks)), 0.0)
+                vals = (wt * y).sum(axis=0) / np.maximum(wt.sum(axis=0), 1e-300)
+            table[w] = np.where(n > 0, vals, np.nan)
+        self._store_table(grid.minutes, table)

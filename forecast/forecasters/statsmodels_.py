@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..exceptions import ModelError
 from .base import register
-from .topdown import TopDown
+from .topdown import TopDown, _as_day_numbers
 
 __all__ = ["HoltWintersTopDown"]
 
@@ -40,17 +40,15 @@ class HoltWintersTopDown(TopDown):
         super().__init__(fit_weeks=fit_weeks, **kwargs)
         self.damped_trend = damped_trend
 
-    def _fit_daily(self, days: pd.DataFrame) -> None:
+    def _fit_daily(self, days: np.ndarray, total: np.ndarray, complete: np.ndarray,
+                   weekday: np.ndarray) -> None:
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-        super()._fit_daily(days)  # weekday effects: fallback for unseen weekdays
-        last_day = days.index.max()
-        use = days[days.index > last_day - pd.Timedelta(weeks=self.fit_weeks)]
+        super()._fit_daily(days, total, complete, weekday)  # fallback for unseen weekdays
+        use = days > days[-1] - 7 * self.fit_weeks
         # open days in order; gap-filled or partial days keep their place (the season
-        # is counted in open days) with the topdown estimate in place of the total
-        totals = use["total"].astype(float).to_numpy().copy()
-        bad = ~use["complete"].to_numpy()
-        totals[bad] = np.nan
+        # is counted in open days), interpolated from their neighbours
+        totals = np.where(complete[use], total[use], np.nan)
         season = len(self.open_weekdays_)
         if np.isfinite(totals).sum() < 2 * season + 2 or season < 2:
             raise ModelError("holt_winters needs at least two weeks of complete days")
@@ -59,16 +57,15 @@ class HoltWintersTopDown(TopDown):
             warnings.simplefilter("ignore")
             fit = ExponentialSmoothing(s, trend="add", damped_trend=self.damped_trend,
                                        seasonal="mul", seasonal_periods=season).fit()
-        self.hw_days_ = [pd.Timestamp(d) for d in use.index]
+        self.hw_last_day_ = int(days[-1])
         self.hw_fit_ = fit
 
-    def daily_total(self, days: pd.DatetimeIndex) -> np.ndarray:
-        days = pd.DatetimeIndex(days).normalize()
-        last = self.hw_days_[-1]
+    def daily_total(self, days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+        d = _as_day_numbers(days)
         mask = [i in self.open_weekdays_ for i in range(7)]
-        d = days.to_numpy().astype("datetime64[D]")
-        steps = np.busday_count(np.datetime64(last.date()) + 1, d + 1, weekmask=mask)
-        out = super().daily_total(days)
+        steps = np.busday_count(np.datetime64(self.hw_last_day_ + 1, "D"),
+                                d.astype("datetime64[D]") + 1, weekmask=mask)
+        out = super().daily_total(d)
         ahead = steps >= 1
         if ahead.any():
             path = self.hw_fit_.forecast(int(steps[ahead].max()))

@@ -11,14 +11,18 @@ Day total, on the log scale::
 
 * weekday and month-position effects: weighted ridge regression on the complete days
   of the last ``fit_weeks`` weeks (weights halve every ``halflife_weeks``); month
-  position is the first three and last two *open* days of the month (pay days,
-  statements, direct debits make them busy in many centres);
+  position is the first ``month_first_days`` and last ``month_last_days`` *open* days
+  of the month (pay days, statements, direct debits make them busy in many centres)
+  plus two harmonics of the day of the month;
 * level: exponentially weighted mean of the recent deseasonalised days (half-life
   ``level_halflife_days`` open days), held flat over the horizon.
 
 Intraday profile: for each weekday, each interval's share of the day, weighted over
 the last ``profile_weeks`` weeks and shrunk towards the profile of all weekdays with
 the same opening hours (``profile_pool`` pseudo-days).
+
+All of it is computed on the :class:`~.daygrid.DayGrid` (days x minutes) with numpy,
+so refitting at many origins (calibration, backtests) is cheap.
 """
 
 from __future__ import annotations
@@ -30,47 +34,68 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ModelError
-from .base import Forecaster, minute_of_day, register
+from .base import Forecaster, register
+from .daygrid import DayGrid, weekday_of
 
-__all__ = ["TopDown", "month_position_features", "MONTH_POSITIONS"]
+__all__ = ["TopDown", "month_position_features", "month_position_names", "MONTH_POSITIONS"]
 
-MONTH_POSITIONS = ("first_1", "first_2", "first_3", "last_1", "last_2", "month_sin1",
-                   "month_cos1", "month_sin2", "month_cos2")
+HARMONICS = ("month_sin1", "month_cos1", "month_sin2", "month_cos2")
 
 
-def month_position_features(days: pd.DatetimeIndex, open_weekdays: set[int]) -> np.ndarray:
-    """Indicators of the first three and last two open days of each day's month.
+def month_position_names(first_days: int = 3, last_days: int = 2) -> tuple[str, ...]:
+    """Column names of :func:`month_position_features`."""
+    return (*(f"first_{j + 1}" for j in range(first_days)),
+            *(f"last_{j + 1}" for j in range(last_days)), *HARMONICS)
+
+
+MONTH_POSITIONS = month_position_names()
+
+
+def _as_day_numbers(days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    arr = np.asarray(days)
+    if np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.int64)
+    return pd.DatetimeIndex(days).normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def month_position_features(days: pd.DatetimeIndex | np.ndarray, open_weekdays: set[int],
+                            first_days: int = 3, last_days: int = 2) -> np.ndarray:
+    """Indicators of the first and last open days of each day's month, plus harmonics.
 
     Open days are all dates whose weekday is in ``open_weekdays`` (public holidays
     are left to the event model), counted with ``numpy.busday_count``. Columns, in the
-    order of :data:`MONTH_POSITIONS`: five 0/1 indicators, then two harmonics of the
-    position in the month (a smooth within-month cycle).
+    order of :func:`month_position_names`: ``first_days`` then ``last_days`` 0/1
+    indicators, then two harmonics of the position in the month (a smooth
+    within-month cycle).
+
+    Parameters
+    ----------
+    days
+        Dates (DatetimeIndex) or day numbers since 1970-01-01.
     """
-    days = pd.DatetimeIndex(days).normalize()
-    out = np.zeros((len(days), len(MONTH_POSITIONS)))
-    if len(days) == 0:
+    d = _as_day_numbers(days).astype("datetime64[D]")
+    n_ind = first_days + last_days
+    out = np.zeros((len(d), n_ind + len(HARMONICS)))
+    if len(d) == 0:
         return out
-    d = days.to_numpy().astype("datetime64[D]")
+    month_start = d.astype("datetime64[M]").astype("datetime64[D]")
+    next_month = (d.astype("datetime64[M]") + 1).astype("datetime64[D]")
     if open_weekdays:
         mask = [i in open_weekdays for i in range(7)]
-        month_start = d.astype("datetime64[M]").astype("datetime64[D]")
-        next_month = (d.astype("datetime64[M]") + 1).astype("datetime64[D]")
         is_open = np.is_busday(d, weekmask=mask)
         first = np.where(is_open, np.busday_count(month_start, d, weekmask=mask), -1)
         last = np.where(is_open, np.busday_count(d + 1, next_month, weekmask=mask), -1)
-    else:
-        first = last = np.full(len(d), -1)
-    for j in range(3):
-        out[:, j] = first == j
-    for j in range(2):
-        out[:, 3 + j] = last == j
-    # smooth within-month cycle: position in the month as an angle, two harmonics
-    n_month = days.days_in_month.to_numpy()
-    angle = 2 * np.pi * (days.day.to_numpy() - 1) / n_month
-    out[:, 5] = np.sin(angle)
-    out[:, 6] = np.cos(angle)
-    out[:, 7] = np.sin(2 * angle)
-    out[:, 8] = np.cos(2 * angle)
+        for j in range(first_days):
+            out[:, j] = first == j
+        for j in range(last_days):
+            out[:, first_days + j] = last == j
+    dom = (d - month_start).astype(np.int64)
+    n_month = (next_month - month_start).astype(np.int64)
+    angle = 2 * np.pi * dom / n_month
+    out[:, n_ind] = np.sin(angle)
+    out[:, n_ind + 1] = np.cos(angle)
+    out[:, n_ind + 2] = np.sin(2 * angle)
+    out[:, n_ind + 3] = np.cos(2 * angle)
     return out
 
 
@@ -97,15 +122,20 @@ class TopDown(Forecaster):
         Learn the month-position effects (False: weekday and level only).
     ridge
         Ridge penalty on the month-position coefficients (in weighted days).
+    month_first_days, month_last_days
+        How many open days at the start and at the end of the month get their own
+        effect.
     """
 
     param_names = ("fit_weeks", "halflife_weeks", "level_halflife_days", "profile_weeks",
-                   "profile_halflife_weeks", "profile_pool", "month_effects", "ridge")
+                   "profile_halflife_weeks", "profile_pool", "month_effects", "ridge",
+                   "month_first_days", "month_last_days")
 
     def __init__(self, fit_weeks: int = 30, halflife_weeks: float = 52.0,
                  level_halflife_days: float = 20.0, profile_weeks: int = 16,
                  profile_halflife_weeks: float = 8.0, profile_pool: float = 3.0,
-                 month_effects: bool = True, ridge: float = 1.0, **kwargs: Any) -> None:
+                 month_effects: bool = True, ridge: float = 1.0, month_first_days: int = 3,
+                 month_last_days: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fit_weeks = fit_weeks
         self.halflife_weeks = halflife_weeks
@@ -115,87 +145,106 @@ class TopDown(Forecaster):
         self.profile_pool = profile_pool
         self.month_effects = month_effects
         self.ridge = ridge
+        self.month_first_days = month_first_days
+        self.month_last_days = month_last_days
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, hist: pd.DataFrame, events=None) -> None:
-        day = hist["ds"].dt.normalize()
-        minute = minute_of_day(hist["ds"])
-        frame = pd.DataFrame({"day": day.to_numpy(), "minute": minute,
-                              "y": hist["y"].to_numpy(), "filled": hist["filled"].to_numpy()})
-        days = frame.groupby("day").agg(total=("y", "sum"), n=("y", "size"),
-                                        filled=("filled", "any"))
-        days["weekday"] = days.index.day_of_week
-        # a complete day has the usual number of intervals for its weekday and no filled rows
-        usual_n = days.groupby("weekday")["n"].transform("max")
-        days["complete"] = (~days["filled"]) & (days["n"] >= 0.9 * usual_n) & (days["total"] > 0)
-        if not days["complete"].any():
-            raise ModelError("topdown needs at least one complete day of history")
-        presence = days.groupby("weekday").size()
-        n_weeks = max(1.0, (days.index.max() - days.index.min()).days / 7.0)
-        self.open_weekdays_ = sorted(int(w) for w in presence.index
-                                     if presence[w] >= 0.3 * n_weeks)
-        self._fit_profile(frame, days)
-        self._fit_daily(days)
+        self._fit_grid(DayGrid.from_history(hist))
 
-    def _fit_profile(self, frame: pd.DataFrame, days: pd.DataFrame) -> None:
-        last_day = days.index.max()
-        good = days.index[days["complete"] & (days.index > last_day - pd.Timedelta(
-            weeks=self.profile_weeks))]
-        if len(good) == 0:
-            good = days.index[days["complete"]]
-        sub = frame[frame["day"].isin(good)]
-        day = pd.DatetimeIndex(sub["day"])
-        age_w = (last_day - day).days.to_numpy() / 7.0
-        wy = sub["y"].to_numpy() * 0.5 ** (age_w / float(self.profile_halflife_weeks))
-        weekday = day.day_of_week.to_numpy()
-        # weighted contacts per (weekday, minute); a weekday's shares divide by its total
-        num = pd.Series(wy).groupby([weekday, sub["minute"].to_numpy()]).sum().unstack()
-        n_days = pd.Series(good.day_of_week).value_counts().reindex(num.index).to_numpy(float)
-        mat = num.to_numpy()  # weekdays x minutes, NaN where the weekday has no such slot
-        share = mat / np.nansum(mat, axis=1, keepdims=True)
+    def _fit_grid(self, grid: DayGrid) -> None:
+        """Fit on a day grid (the fast path used by calibration and backtests)."""
+        present = grid.present
+        total = np.nansum(grid.y, axis=1)
+        n = present.sum(axis=1)
+        weekday = grid.weekday
+        filled_day = grid.filled.any(axis=1)
+        usual_n = np.zeros(7)
+        np.maximum.at(usual_n, weekday, n)
+        # a complete day has the usual number of intervals for its weekday, no filled rows
+        complete = ~filled_day & (n >= 0.9 * usual_n[weekday]) & (total > 0)
+        if not complete.any():
+            raise ModelError("topdown needs at least one complete day of history")
+        presence = np.bincount(weekday, minlength=7)
+        n_weeks = max(1.0, (grid.days[-1] - grid.days[0]) / 7.0)
+        self.open_weekdays_ = [w for w in range(7) if presence[w] and presence[w] >= 0.3 * n_weeks]
+        self._fit_profile(grid, complete, weekday)
+        self._fit_daily(grid.days, total, complete, weekday)
+
+    def _fit_profile(self, grid: DayGrid, complete: np.ndarray, weekday: np.ndarray) -> None:
+        last_day = grid.days[-1]
+        good = complete & (grid.days > last_day - 7 * self.profile_weeks)
+        if not good.any():
+            good = complete
+        age_w = (last_day - grid.days[good]) / 7.0
+        w = 0.5 ** (age_w / float(self.profile_halflife_weeks))
+        y = grid.y[good]
+        wd = weekday[good]
+        onehot = (wd[:, None] == np.arange(7)[None, :]).astype(float)  # days x 7
+        num = (onehot * w[:, None]).T @ np.nan_to_num(y)  # 7 x minutes
+        has = (onehot.T @ (~np.isnan(y)).astype(float)) > 0
+        n_days = onehot.sum(axis=0)
+        mat = np.where(has, num, np.nan)
+        seen = n_days > 0
+        row_sum = np.nansum(mat, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = mat / row_sum
         # pool weekdays with identical opening hours
-        signature = [tuple(np.isfinite(r)) for r in mat]
-        pooled = np.empty_like(share)
-        for sig in set(signature):
-            rows = [i for i, t in enumerate(signature) if t == sig]
-            total = np.nansum(mat[rows], axis=0)
-            pooled[rows] = total / np.nansum(total)
+        pooled = np.full_like(share, np.nan)
+        signatures: dict[bytes, list[int]] = {}
+        for i in np.flatnonzero(seen):
+            signatures.setdefault(has[i].tobytes(), []).append(int(i))
+        for rows in signatures.values():
+            tot = np.nansum(mat[rows], axis=0)
+            pooled[rows] = np.where(has[rows[0]], tot / np.sum(tot[has[rows[0]]]), np.nan)
         k = float(self.profile_pool)
         mixed = (n_days[:, None] * share + k * pooled) / (n_days[:, None] + k)
-        mixed = mixed / np.nansum(mixed, axis=1, keepdims=True)
-        prof = pd.DataFrame(mixed, index=num.index, columns=num.columns).stack().dropna()
-        prof.index = prof.index.set_names(["weekday", "minute"])
-        self.profile_ = prof.astype("float64").sort_index()
-        # fallback for weekdays never seen: average share per minute over seen weekdays
-        self.minute_share_ = self.profile_.groupby(level=1).mean()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mixed = mixed / np.nansum(mixed, axis=1, keepdims=True)
+        mixed[~seen] = np.nan
+        self._set_profile(grid.minutes, mixed)
 
-    def _fit_daily(self, days: pd.DataFrame) -> None:
-        last_day = days.index.max()
-        use = days[days["complete"] & (days.index > last_day - pd.Timedelta(weeks=self.fit_weeks))]
-        if len(use) < 3:
-            use = days[days["complete"]]
-        logt = np.log(use["total"].to_numpy())
-        age_w = (last_day - use.index).days.to_numpy() / 7.0
-        w = 0.5 ** (age_w / float(self.halflife_weeks))
-        weekdays = sorted(int(x) for x in use["weekday"].unique())
-        X_wd = (use["weekday"].to_numpy()[:, None] == np.array(weekdays)[None, :]).astype(float)
-        if self.month_effects:
-            X_cal = month_position_features(use.index, set(self.open_weekdays_))
-        else:
-            X_cal = np.zeros((len(use), 0))
+    def _set_profile(self, minutes: np.ndarray, table: np.ndarray) -> None:
+        """Store the (7 x minutes) share table and the per-minute fallback."""
+        self.profile_minutes_ = np.asarray(minutes, dtype=np.int64)
+        self.profile_table_ = np.asarray(table, dtype="float64")
+        with np.errstate(invalid="ignore"):
+            counts = np.sum(np.isfinite(table), axis=0)
+            self.minute_share_ = np.where(counts > 0, np.nansum(table, axis=0)
+                                          / np.maximum(counts, 1), 0.0)
+
+    def _month_names(self) -> tuple[str, ...]:
+        return month_position_names(int(self.month_first_days), int(self.month_last_days))
+
+    def _month_features(self, days: np.ndarray) -> np.ndarray:
+        return month_position_features(days, set(self.open_weekdays_),
+                                       int(self.month_first_days), int(self.month_last_days))
+
+    def _fit_daily(self, days: np.ndarray, total: np.ndarray, complete: np.ndarray,
+                   weekday: np.ndarray) -> None:
+        last_day = days[-1]
+        use = complete & (days > last_day - 7 * self.fit_weeks)
+        if use.sum() < 3:
+            use = complete
+        d, wd = days[use], weekday[use]
+        logt = np.log(total[use])
+        w = 0.5 ** ((last_day - d) / 7.0 / float(self.halflife_weeks))
+        weekdays = np.unique(wd)
+        X_wd = (wd[:, None] == weekdays[None, :]).astype(float)
+        X_cal = self._month_features(d) if self.month_effects else np.zeros((len(d), 0))
         X = np.hstack([X_wd, X_cal])
         penalty = np.concatenate([np.zeros(len(weekdays)),
                                   np.full(X_cal.shape[1], float(self.ridge))])
         A = X.T @ (w[:, None] * X) + np.diag(penalty)
         coef = np.linalg.solve(A + 1e-9 * np.eye(len(A)), X.T @ (w * logt))
-        self.weekday_effect_ = dict(zip(weekdays, coef[: len(weekdays)].tolist(), strict=True))
-        self.month_effect_ = dict(zip(MONTH_POSITIONS, coef[len(weekdays):].tolist(),
-                                      strict=False)) if self.month_effects else {}
+        self.weekday_effect_ = {int(k): float(v) for k, v in zip(weekdays, coef[:len(weekdays)],
+                                                                  strict=True)}
+        self.month_effect_ = ({k: float(v) for k, v in zip(self._month_names(),
+                                                           coef[len(weekdays):], strict=True)}
+                              if self.month_effects else {})
         # level: exponentially weighted mean of the deseasonalised recent days
         resid = logt - X @ coef
-        order = np.argsort(use.index.to_numpy())
-        resid = resid[order]
-        pos = np.arange(len(resid))[::-1]  # 0 = most recent day
+        pos = np.arange(len(resid))[::-1]  # 0 = most recent day (days are ascending)
         lw = 0.5 ** (pos / float(self.level_halflife_days))
         self.level_ = float(np.sum(lw * resid) / np.sum(lw))
         # log-normal bias: E[T] = exp(mu + s^2/2) with s the spread of day residuals
@@ -203,43 +252,53 @@ class TopDown(Forecaster):
         self.log_var_ = float(np.sum(lw * spread**2) / np.sum(lw)) if len(resid) > 5 else 0.0
 
     # ------------------------------------------------------------------ prediction
-    def daily_total(self, days: pd.DatetimeIndex) -> np.ndarray:
-        """Forecast total contacts of each given day (whole opening hours)."""
-        days = pd.DatetimeIndex(days).normalize()
-        wd = days.day_of_week.to_numpy()
+    def daily_total(self, days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+        """Forecast total contacts of each given day (whole opening hours).
+
+        ``days`` are dates or day numbers since 1970-01-01.
+        """
+        d = _as_day_numbers(days)
+        wd = weekday_of(d)
         mean_wd = float(np.mean(list(self.weekday_effect_.values())))
-        eff = np.array([self.weekday_effect_.get(int(d), mean_wd) for d in wd])
+        table = np.full(7, mean_wd)
+        for k, v in self.weekday_effect_.items():
+            table[int(k)] = v
+        eff = table[wd]
         if self.month_effect_:
-            cal = month_position_features(days, set(self.open_weekdays_))
-            eff = eff + cal @ np.array([self.month_effect_[k] for k in MONTH_POSITIONS])
+            coef = np.array([self.month_effect_[k] for k in self._month_names()])
+            eff = eff + self._month_features(d) @ coef
         return np.exp(eff + self.level_ + 0.5 * self.log_var_)
 
+    def profile_share(self, horizon: pd.DatetimeIndex) -> np.ndarray:
+        """Share of its day's total that each horizon interval receives."""
+        grid = DayGrid(np.zeros(0, np.int64), self.profile_minutes_, np.zeros((0, 0)),
+                       np.zeros((0, 0), bool))
+        _, wd, col = grid.cells(horizon)
+        ok = col >= 0
+        share = np.zeros(len(col))
+        share[ok] = self.profile_table_[wd[ok], col[ok]]
+        miss = ok & np.isnan(share)
+        share[miss] = self.minute_share_[col[miss]]
+        return np.nan_to_num(share)
+
     def _predict_mean(self, horizon: pd.DatetimeIndex, events=None) -> np.ndarray:
-        days = horizon.normalize()
-        uniq = days.unique()
-        totals = self.daily_total(uniq)[uniq.get_indexer(days)]
-        wd = horizon.day_of_week.to_numpy()
-        minute = minute_of_day(horizon)
-        idx = pd.MultiIndex.from_arrays([wd, minute])
-        share = self.profile_.reindex(idx).to_numpy(dtype="float64", na_value=np.nan)
-        miss = np.isnan(share)
-        if miss.any():
-            share[miss] = self.minute_share_.reindex(minute[miss]).to_numpy(
-                dtype="float64", na_value=np.nan)
-            share[np.isnan(share)] = 0.0
-        return totals * share
+        day = _as_day_numbers(horizon.normalize()) if len(horizon) else np.zeros(0, np.int64)
+        uniq, inv = np.unique(day, return_inverse=True)
+        totals = self.daily_total(uniq)[inv]
+        return totals * self.profile_share(horizon)
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> dict[str, Any]:
+        wd, col = np.nonzero(np.isfinite(self.profile_table_))
         return {
             "open_weekdays": self.open_weekdays_,
             "weekday_effect": {str(k): v for k, v in self.weekday_effect_.items()},
             "month_effect": self.month_effect_,
             "level": self.level_,
             "log_var": self.log_var_,
-            "profile": {"weekday": self.profile_.index.get_level_values(0).tolist(),
-                        "minute": self.profile_.index.get_level_values(1).tolist(),
-                        "share": self.profile_.to_numpy().tolist()},
+            "profile": {"weekday": wd.tolist(),
+                        "minute": self.profile_minutes_[col].tolist(),
+                        "share": self.profile_table_[wd, col].tolist()},
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
@@ -249,9 +308,9 @@ class TopDown(Forecaster):
         self.level_ = float(state["level"])
         self.log_var_ = float(state["log_var"])
         p = state["profile"]
-        self.profile_ = pd.Series(np.asarray(p["share"], dtype="float64"),
-                                  index=pd.MultiIndex.from_arrays(
-                                      [np.asarray(p["weekday"], dtype=np.int64),
-                                       np.asarray(p["minute"], dtype=np.int64)],
-                                      names=["weekday", "minute"]))
-        self.minute_share_ = self.profile_.groupby(level=1).mean()
+        wd = np.asarray(p["weekday"], dtype=np.int64)
+        minute = np.asarray(p["minute"], dtype=np.int64)
+        minutes, col = np.unique(minute, return_inverse=True)
+        table = np.full((7, len(minutes)), np.nan)
+        table[wd, col] = np.asarray(p["share"], dtype="float64")
+        self._set_profile(minutes, table)
