@@ -86,8 +86,7 @@ def test_bad_volume_row_is_one_line_error_and_no_output(tmp_path, fast_config):
     result = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "row 500" in result.output and "Traceback" not in result.output
-    assert not (tmp_path / "out" / "plan.csv").exists()
-    assert not (tmp_path / "out" / "daily.csv").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_config_error_names_the_key(tmp_path, fast_config):

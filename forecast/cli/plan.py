@@ -99,8 +99,8 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
 
         cfg = apply_calibration(cfg, load_calibration(calibration_path))
     started = time.monotonic()
+    inputs = load_inputs(cfg)  # bad data stops here, before the output folder is touched
     with output_lock(out_dir, wait_s=wait_s):
-        inputs = load_inputs(cfg)
         models = None
         if models_dir is not None:
             names = list(queues) or inputs.queues
