@@ -180,7 +180,7 @@ def test_fit_forecast_returns_forecast_with_aht_and_model(hist):
     assert list(out.columns) == ["ds", "mean", "p10", "p50", "p90", "aht_s", "model"]
     assert len(out) == len(horizon)
     assert (out["model"] == choice.name).all()
-    assert choice.leaderboard is not None and "lowest backtest WAPE" in choice.reason
+    assert choice.leaderboard is not None and "inner backtest WAPE" in choice.reason
     assert set(np.round(out["aht_s"].unique())) <= {280.0, 300.0}
 
 

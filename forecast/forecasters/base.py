@@ -196,11 +196,11 @@ def infer_interval_s(ds: pd.Series | pd.DatetimeIndex) -> int:
 def lookup_by_slot(keys: np.ndarray, slot_values: pd.Series, fallback_minute: pd.Series,
                    fallback: float) -> np.ndarray:
     """Map slot keys to values, falling back to the time-of-day value, then to a constant."""
-    out = slot_values.reindex(keys).to_numpy(dtype="float64", na_value=np.nan)
+    out = np.array(slot_values.reindex(keys).to_numpy(dtype="float64", na_value=np.nan))
     miss = np.isnan(out)
     if miss.any():
-        out[miss] = fallback_minute.reindex(keys[miss] % 1440).to_numpy(
-            dtype="float64", na_value=np.nan)
+        out[miss] = np.array(fallback_minute.reindex(keys[miss] % 1440).to_numpy(
+            dtype="float64", na_value=np.nan))
         out[np.isnan(out)] = fallback
     return out
 
@@ -610,6 +610,7 @@ class Forecaster:
             last_day = int(day_numbers(pd.DatetimeIndex([self.last_ds_]))[0][0])
             fc = self.origin_forecasts(hist, inner_origins(last_day, weeks), grid,
                                        CALIBRATION_LEAD_WEEKS, events)
+            self._inner = fc  # kept for model selection, not saved
             if (fc.lead == 1).sum() >= cal.min_points:
                 self.inner_scores_ = fc.scores()
                 return cal.fit(fc.mean, fc.actual, fc.lead)

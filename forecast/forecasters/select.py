@@ -1,8 +1,16 @@
-"""Pick a model per queue by rolling-origin backtest, and the pipeline's entry point.
+"""Pick a model per queue, and the pipeline's entry point.
 
-``fit_forecast`` is what the planning pipeline calls for each queue: it picks the
-model (``settings.model == "auto"``: the lowest backtest WAPE among the candidates),
-fits it on the whole history and forecasts the horizon, with the AHT forecast.
+``fit_forecast`` is what the planning pipeline calls for each queue. With
+``settings.model == "auto"`` it fits every candidate once on the whole history;
+each fit already forecasts the weeks after its last ``calibration_weeks`` weekly
+origins (refitted on the data before each, to calibrate its intervals), so those
+honest one-week-ahead errors rank the candidates at no extra cost
+(:func:`choose_fitted`). A candidate replaces :data:`DEFAULT_MODEL` only when its
+error is lower by more than :data:`SELECT_MARGIN` (relative): with a handful of
+inner weeks, small differences are noise, and picking on noise loses on average.
+
+:func:`select_model` is the explicit rolling-origin backtest behind ``wfm backtest``
+(configurable folds), with the same margin rule.
 """
 
 from __future__ import annotations
@@ -20,13 +28,17 @@ from ..exceptions import ForecastError, ModelError, ModelFallbackWarning
 from .aht import forecast_aht
 from .base import MODELS, Forecaster, as_horizon, make_model, prepare_history
 
-__all__ = ["AUTO_CANDIDATES", "DEFAULT_MODEL", "ModelChoice", "build_model", "select_model",
-           "fit_forecast", "LEADERBOARD_COLUMNS"]
+__all__ = ["AUTO_CANDIDATES", "DEFAULT_MODEL", "SELECT_MARGIN", "ModelChoice", "build_model",
+           "select_model", "choose_fitted", "pick_with_margin", "fit_forecast",
+           "LEADERBOARD_COLUMNS"]
 
 #: fast candidates tried by ``model = "auto"`` unless ``forecast.candidates`` says otherwise
 AUTO_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "slot_mean", "topdown", "ensemble")
-#: used when a backtest is impossible (too little history) or every candidate failed
+#: used when a backtest is impossible (too little history) or every candidate failed,
+#: and kept unless a candidate beats it clearly
 DEFAULT_MODEL = "ensemble"
+#: relative WAPE improvement over the default a candidate needs to be selected
+SELECT_MARGIN = 0.05
 LEADERBOARD_COLUMNS = ("model", "wape", "mase", "bias", "coverage_80", "coverage_95",
                        "peak_wape", "fit_s", "selected")
 
@@ -107,10 +119,140 @@ def select_model(
     if not scorable.any():
         board["selected"] = board["model"] == DEFAULT_MODEL
         return DEFAULT_MODEL, board.reindex(columns=list(LEADERBOARD_COLUMNS))
-    best = board.loc[board.loc[scorable, "wape"].idxmin(), "model"]
+    best = pick_with_margin(board)
     board["selected"] = board["model"] == best
     board = board.sort_values("wape", kind="stable", na_position="last").reset_index(drop=True)
     return str(best), board.reindex(columns=list(LEADERBOARD_COLUMNS))
+
+
+def pick_with_margin(board: pd.DataFrame, default: str = DEFAULT_MODEL,
+                     margin: float = SELECT_MARGIN) -> str:
+    """The lowest-WAPE model of a leaderboard, unless the default is within ``margin``.
+
+    Parameters
+    ----------
+    board
+        Columns ``model`` and ``wape`` (NaN for candidates that failed).
+    default
+        Kept when it scored and the best WAPE is not below ``(1 - margin)`` times its own.
+    """
+    scorable = board["wape"].notna()
+    best_row = board.loc[board.loc[scorable, "wape"].idxmin()]
+    is_default = (board["model"] == default) & scorable
+    if is_default.any():
+        default_wape = float(board.loc[is_default, "wape"].iloc[0])
+        if not float(best_row["wape"]) < (1.0 - margin) * default_wape:
+            return default
+    return str(best_row["model"])
+
+
+def _inner_board_row(name: str, model: Forecaster, keep: np.ndarray | None,
+                     scale: float, fit_s: float) -> dict[str, Any]:
+    """Leaderboard metrics of a fitted model from its inner (calibration) origins.
+
+    Coverage is honest: each origin's rows get quantiles from a calibration fitted
+    on the other origins' errors only.
+    """
+    from ..backtest import bias, coverage, peak_wape, wape
+    from .base import ResidualCalibration
+
+    inner = _inner_of(model)
+    if inner is None or len(inner.row) == 0:
+        return {"model": name, **{k: np.nan for k in ("wape", "mase", "bias", "coverage_80",
+                                                      "coverage_95", "peak_wape")},
+                "fit_s": fit_s}
+    one = inner.lead1()
+    if keep is not None:
+        one = _subset(one, np.isin(one.origin, keep))
+    lo80, hi80, lo95, hi95 = (np.full(len(one.row), np.nan) for _ in range(4))
+    for o in np.unique(one.origin):
+        sel = one.origin == o
+        if (~sel).sum() < 10:
+            continue
+        cal = ResidualCalibration().fit(one.mean[~sel], one.actual[~sel])
+        q = cal.quantiles(one.mean[sel], (0.025, 0.1, 0.9, 0.975))
+        lo95[sel], lo80[sel], hi80[sel], hi95[sel] = q.T
+    ok = np.isfinite(lo80)
+    return {
+        "model": name,
+        "wape": wape(one.actual, one.mean),
+        "mase": float(np.mean(np.abs(one.actual - one.mean)) / scale) if scale > 0 else np.nan,
+        "bias": bias(one.actual, one.mean),
+        "coverage_80": coverage(one.actual[ok], lo80[ok], hi80[ok]) if ok.any() else np.nan,
+        "coverage_95": coverage(one.actual[ok], lo95[ok], hi95[ok]) if ok.any() else np.nan,
+        "peak_wape": peak_wape(one.actual, one.mean),
+        "fit_s": fit_s,
+    }
+
+
+def _inner_of(model: Forecaster):
+    base = getattr(model, "base_", model)
+    return getattr(base, "_inner", None)
+
+
+def _subset(fc, sel):
+    from .base import OriginForecasts
+
+    return OriginForecasts(fc.origin[sel], fc.row[sel], fc.lead[sel], fc.mean[sel],
+                           fc.actual[sel])
+
+
+def choose_fitted(
+    history: pd.DataFrame,
+    events: pd.DataFrame | None,
+    settings: ForecastSettings,
+    candidates: Sequence[str] | None = None,
+) -> tuple[str, Forecaster | None, pd.DataFrame]:
+    """Fit every candidate once and pick one from their inner one-week-ahead errors.
+
+    Every candidate's fit forecasts the weeks after the same weekly origins (its
+    calibration); candidates are scored on the origins all of them could forecast.
+    The pick follows :func:`pick_with_margin`. Candidates that fail score NaN with a
+    :class:`ModelFallbackWarning`.
+
+    Returns
+    -------
+    (name, model, leaderboard)
+        The chosen name, its model fitted on the whole history (None when every
+        candidate failed) and the leaderboard (:data:`LEADERBOARD_COLUMNS`).
+    """
+    import time
+
+    from ..backtest import seasonal_naive_mae
+
+    hist = prepare_history(history)
+    names = list(candidates or settings.candidates or AUTO_CANDIDATES)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        make_model(unknown[0])  # raises ModelError naming the allowed models
+    fitted: dict[str, Forecaster] = {}
+    seconds: dict[str, float] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        try:
+            fitted[name] = build_model(name, events).fit(hist, events)
+        except (ForecastError, ValueError, np.linalg.LinAlgError) as exc:
+            warnings.warn(f"model '{name}' failed: {exc}", ModelFallbackWarning, stacklevel=2)
+        seconds[name] = time.perf_counter() - t0
+    origin_sets = [set(np.unique(_inner_of(m).lead1().origin).tolist())
+                   for m in fitted.values() if _inner_of(m) is not None]
+    keep = np.array(sorted(set.intersection(*origin_sets))) if origin_sets else None
+    scale = seasonal_naive_mae(hist)
+    rows = []
+    for name in names:
+        if name in fitted:
+            rows.append(_inner_board_row(name, fitted[name], keep, scale, seconds[name]))
+        else:
+            rows.append({"model": name, "fit_s": seconds[name]})
+    board = pd.DataFrame(rows).reindex(columns=[c for c in LEADERBOARD_COLUMNS
+                                                if c != "selected"])
+    if not board["wape"].notna().any():
+        best = DEFAULT_MODEL if DEFAULT_MODEL in fitted else next(iter(fitted), DEFAULT_MODEL)
+    else:
+        best = pick_with_margin(board)
+    board["selected"] = board["model"] == best
+    board = board.sort_values("wape", kind="stable", na_position="last").reset_index(drop=True)
+    return best, fitted.get(best), board.reindex(columns=list(LEADERBOARD_COLUMNS))
 
 
 def fit_forecast(
@@ -149,24 +291,30 @@ def fit_forecast(
     name = model or settings.model
     hist = prepare_history(history)
     board = None
+    fitted = None
     if name == "auto":
-        name, board = select_model(hist, events, settings)
-        if board is not None and board["wape"].notna().any():
-            reason = (f"lowest backtest WAPE ({board.loc[board['selected'], 'wape'].iloc[0]:.3f}) "
-                      f"of {len(board)} candidates")
+        name, fitted, board = choose_fitted(hist, events, settings)
+        if board["wape"].notna().any():
+            sel = board.loc[board["selected"]]
+            reason = (f"lowest inner backtest WAPE ({sel['wape'].iloc[0]:.3f}) of "
+                      f"{len(board)} candidates" if name != DEFAULT_MODEL or
+                      sel["wape"].iloc[0] <= board["wape"].min() else
+                      f"default kept: no candidate beat its inner backtest WAPE "
+                      f"({sel['wape'].iloc[0]:.3f}) by {SELECT_MARGIN:.0%}")
         else:
             reason = f"too little history to backtest; using {name}"
     else:
         reason = "fixed by configuration"
-    try:
-        fitted = build_model(name, events).fit(hist, events)
-    except (ModelError, ValueError, np.linalg.LinAlgError) as exc:
-        if name == "slot_mean":
-            raise
-        warnings.warn(f"model '{name}' failed ({exc}); using slot_mean instead",
-                      ModelFallbackWarning, stacklevel=2)
-        name, reason = "slot_mean", f"fallback after {name} failed"
-        fitted = build_model(name, events).fit(hist, events)
+    if fitted is None:
+        try:
+            fitted = build_model(name, events).fit(hist, events)
+        except (ModelError, ValueError, np.linalg.LinAlgError) as exc:
+            if name == "slot_mean":
+                raise
+            warnings.warn(f"model '{name}' failed ({exc}); using slot_mean instead",
+                          ModelFallbackWarning, stacklevel=2)
+            name, reason = "slot_mean", f"fallback after {name} failed"
+            fitted = build_model(name, events).fit(hist, events)
     idx = as_horizon(horizon)
     out = fitted.predict(idx, events, quantiles=settings.quantiles)
     out["aht_s"] = forecast_aht(hist, idx, np.nan if default_aht_s is None else default_aht_s)

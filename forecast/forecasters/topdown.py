@@ -99,6 +99,44 @@ def month_position_features(days: pd.DatetimeIndex | np.ndarray, open_weekdays: 
     return out
 
 
+#: half-lives (open days) tried by ``level_halflife_days="auto"``
+LEVEL_HALFLIVES = (1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 40.0)
+
+
+def choose_level_halflife(resid: np.ndarray, halflives: tuple[float, ...] = LEVEL_HALFLIVES,
+                          lead_days: int = 10, origins: int = 60) -> float:
+    """Half-life of the exponentially weighted level that forecast best in the past.
+
+    At each of the last ``origins`` days, the level from each half-life (weighted
+    mean of the residuals before that day) forecasts the next ``lead_days`` residuals;
+    the half-life with the lowest mean absolute error wins (ties: the longer one).
+
+    Parameters
+    ----------
+    resid
+        Deseasonalised log day totals, oldest first (complete days only).
+    """
+    r = np.asarray(resid, float)
+    n = r.size
+    first = max(10, n - origins)
+    if n - first < 5:
+        return 20.0
+    decay = 0.5 ** (1.0 / np.asarray(halflives, float))
+    s = np.zeros(len(decay))
+    w = np.zeros(len(decay))
+    level = np.zeros((n, len(decay)))  # level[i]: from residuals before day i
+    for i in range(n):
+        level[i] = s / np.maximum(w, 1e-300)
+        s = decay * s + r[i]
+        w = decay * w + 1.0
+    err = np.zeros(len(decay))
+    for i in range(first, n):
+        ahead = r[i:i + lead_days]
+        err += np.abs(ahead[:, None] - level[i][None, :]).mean(axis=0)
+    best = np.flatnonzero(err <= err.min() * (1 + 1e-9))
+    return float(np.asarray(halflives)[best[-1]])
+
+
 @register("topdown")
 class TopDown(Forecaster):
     """Daily total x intraday profile (see the module docstring).
@@ -110,7 +148,12 @@ class TopDown(Forecaster):
     halflife_weeks
         Half-life of the regression weights, in weeks.
     level_halflife_days
-        Half-life, in open days, of the exponentially weighted level.
+        Half-life, in open days, of the exponentially weighted level; ``"auto"``:
+        chosen per queue from :data:`LEVEL_HALFLIVES` by how well each would have
+        forecast the last ``level_tune_days``-day stretches (see
+        :func:`choose_level_halflife`).
+    level_tune_days
+        Open days ahead scored when choosing the level half-life.
     profile_weeks
         Weeks pooled for the intraday profile.
     profile_halflife_weeks
@@ -129,13 +172,14 @@ class TopDown(Forecaster):
 
     param_names = ("fit_weeks", "halflife_weeks", "level_halflife_days", "profile_weeks",
                    "profile_halflife_weeks", "profile_pool", "month_effects", "ridge",
-                   "month_first_days", "month_last_days")
+                   "month_first_days", "month_last_days", "level_tune_days")
 
     def __init__(self, fit_weeks: int = 30, halflife_weeks: float = 52.0,
-                 level_halflife_days: float = 20.0, profile_weeks: int = 16,
+                 level_halflife_days: float | str = "auto", profile_weeks: int = 16,
                  profile_halflife_weeks: float = 8.0, profile_pool: float = 3.0,
                  month_effects: bool = True, ridge: float = 1.0, month_first_days: int = 3,
-                 month_last_days: int = 2, **kwargs: Any) -> None:
+                 month_last_days: int = 2, level_tune_days: int = 10,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fit_weeks = fit_weeks
         self.halflife_weeks = halflife_weeks
@@ -147,6 +191,7 @@ class TopDown(Forecaster):
         self.ridge = ridge
         self.month_first_days = month_first_days
         self.month_last_days = month_last_days
+        self.level_tune_days = level_tune_days
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, hist: pd.DataFrame, events=None) -> None:
@@ -244,8 +289,12 @@ class TopDown(Forecaster):
                               if self.month_effects else {})
         # level: exponentially weighted mean of the deseasonalised recent days
         resid = logt - X @ coef
+        halflife = self.level_halflife_days
+        if halflife == "auto":
+            halflife = choose_level_halflife(resid, LEVEL_HALFLIVES, int(self.level_tune_days))
+        self.level_halflife_ = float(halflife)
         pos = np.arange(len(resid))[::-1]  # 0 = most recent day (days are ascending)
-        lw = 0.5 ** (pos / float(self.level_halflife_days))
+        lw = 0.5 ** (pos / self.level_halflife_)
         self.level_ = float(np.sum(lw * resid) / np.sum(lw))
         # log-normal bias: E[T] = exp(mu + s^2/2) with s the spread of day residuals
         spread = resid - self.level_
@@ -296,6 +345,7 @@ class TopDown(Forecaster):
             "month_effect": self.month_effect_,
             "level": self.level_,
             "log_var": self.log_var_,
+            "level_halflife": self.level_halflife_,
             "profile": {"weekday": wd.tolist(),
                         "minute": self.profile_minutes_[col].tolist(),
                         "share": self.profile_table_[wd, col].tolist()},
@@ -307,6 +357,7 @@ class TopDown(Forecaster):
         self.month_effect_ = {k: float(v) for k, v in state["month_effect"].items()}
         self.level_ = float(state["level"])
         self.log_var_ = float(state["log_var"])
+        self.level_halflife_ = float(state.get("level_halflife", self.level_halflife_days))
         p = state["profile"]
         wd = np.asarray(p["weekday"], dtype=np.int64)
         minute = np.asarray(p["minute"], dtype=np.int64)
