@@ -23,9 +23,15 @@ the streams depend on the seed, the fold and the replication only), so their
 difference is the forecast's doing, not noise.
 
 Service level is answered within ``answer_s`` over offered (abandoned calls count as
-missed), the convention of :mod:`forecast.queueing`. Email and social queues are not
-replayed here (their target is a response time in open hours, served from a backlog);
-:func:`backtest_plans` refuses them and the CLI skips them with a note.
+missed), the convention of :mod:`forecast.queueing`.
+
+Email and social queues are replayed by :func:`forecast.simulate.replay_deferred`: the
+fold's contacts (closed hours included) join one backlog worked first come first served
+in the queue's open hours, with the response target counted in open seconds, as the
+deferred staffing rule plans it. Their service level is the share of contacts answered
+within ``answer_s`` open seconds (contacts whose deadline falls after the fold and who
+are still waiting at its end cannot be judged and are left out); each fold starts with an
+empty backlog, as its plan does.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from .backtest import Fold, bias, rolling_origins, wape
 from .config import PlanConfig, QueueConfig
 from .exceptions import DataValidationError, ForecastError, ForecastWarning
 from .plan import Scenario, staff_forecast
-from .simulate import mean_ci, simulate_plan
+from .simulate import mean_ci, replay_deferred, simulate_plan
 from .staffing import staff_queue
 
 __all__ = [
@@ -164,7 +170,7 @@ def backtest_plans(
     events
         The queue's events (past ones teach the forecast, those in the fold apply).
     queue
-        The queue's settings: channel (voice or chat), target, AHT, patience, shrinkage.
+        The queue's settings: channel, target, AHT, patience, shrinkage.
     config
         The plan configuration: interval, forecast settings (model, candidates,
         quantiles, backtest layout).
@@ -194,17 +200,12 @@ def backtest_plans(
     Raises
     ------
     ForecastError
-        For an email or social queue, a bad setting, or no fold to replay.
+        For a bad setting, or no fold to replay.
     DataValidationError
         When the history lacks ``ds`` or ``y``.
     """
     from .forecasters import fit_forecast
 
-    if queue.is_deferred:
-        raise ForecastError(
-            f"queue '{queue.name}' is a {queue.channel} queue: the plan replay covers voice and "
-            "chat (email and social are served from a backlog against a response-time target)"
-        )
     if replications < 1:
         raise ForecastError(f"replications must be >= 1; got {replications}")
     if quantile is not None and not 0 < quantile < 1:
@@ -243,23 +244,26 @@ def backtest_plans(
             fc, choice = fit_forecast(train, pd.DatetimeIndex(test["ds"]), events, settings,
                                       default_aht_s=queue.aht_s)
         models[fold.number] = choice.name
-        plan = staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario)
-        plan = plan[~test["filled"].to_numpy()].reset_index(drop=True)
-        aht_actual = _actual_aht(actual, queue)
-        perfect = staff_queue(
-            pd.DataFrame({"ds": actual["ds"], "volume": actual["y"].to_numpy(np.float64),
-                          "aht_s": aht_actual}),
+        keep = ~test["filled"].to_numpy()
+        # arrivals replayed: the actual counts; none in gap-filled intervals (unknown)
+        arrivals = np.where(keep, test["y"].to_numpy(np.float64), 0.0)
+        aht_all = _actual_aht(test, queue)
+        plan_all = staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario)
+        perfect_all = staff_queue(
+            pd.DataFrame({"ds": test["ds"], "volume": arrivals, "aht_s": aht_all}),
             queue, interval_s=interval_s,
         )
         fold_seed = _fold_seed(seed, fold.number)
         runs = {}
-        for name, agents in (("plan", plan["agents_required"]),
-                             ("perfect", perfect["agents_required"])):
-            runs[name] = _replay(actual, aht_actual, agents.to_numpy(np.int64), queue,
-                                 interval_s=interval_s, replications=replications,
-                                 seed=fold_seed, service=service, service_cv=service_cv,
-                                 confidence=confidence,
-                                 promised=plan["service_level"].to_numpy(np.float64))
+        for name, staffed in (("plan", plan_all), ("perfect", perfect_all)):
+            runs[name] = _replay(
+                test, arrivals, aht_all, staffed, keep, queue, interval_s=interval_s,
+                replications=replications, seed=fold_seed, service=service,
+                service_cv=service_cv, confidence=confidence,
+                promised=plan_all["service_level"].to_numpy(np.float64))
+        plan = plan_all[keep].reset_index(drop=True)
+        perfect = perfect_all[keep].reset_index(drop=True)
+        aht_actual = aht_all[keep]
         interval_parts.append(_interval_rows(fold, queue, actual, aht_actual, plan, perfect,
                                              runs))
         rep_parts.append(pd.DataFrame({
@@ -318,15 +322,30 @@ def _fold_seed(seed: int, fold_number: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(fold_number)]).generate_state(1)[0])
 
 
-def _replay(actual, aht_s, agents, queue, *, interval_s, replications, seed, service,
-            service_cv, confidence, promised):
+def _replay(test, arrivals, aht_s, staffed, keep, queue, *, interval_s, replications, seed,
+            service, service_cv, confidence, promised):
+    """Replay the actual arrivals against one plan's agents; per kept interval and totals.
+
+    Voice and chat: :func:`forecast.simulate.simulate_plan` on the kept intervals (each
+    day's run of intervals from an empty queue). Email and social:
+    :func:`forecast.simulate.replay_deferred` on every interval of the fold (the backlog
+    carries over closed hours), results kept for the replayed intervals.
+    """
+    agents = staffed["agents_required"].to_numpy(np.int64)
+    if queue.is_deferred:
+        result = replay_deferred(
+            pd.DatetimeIndex(test["ds"]), arrivals, aht_s, agents, queue,
+            interval_s=interval_s, replications=replications, seed=seed, service=service,
+            service_cv=service_cv, confidence=confidence)
+        result.intervals = result.intervals[keep].reset_index(drop=True)
+        return result
     table = pd.DataFrame({
         "queue": queue.name,
-        "ds": actual["ds"].to_numpy(),
-        "volume": np.rint(actual["y"].to_numpy(np.float64)),
-        "aht_s": aht_s,
-        "agents_required": agents,
-        "service_level": promised,
+        "ds": test["ds"].to_numpy()[keep],
+        "volume": np.rint(arrivals[keep]),
+        "aht_s": aht_s[keep],
+        "agents_required": agents[keep],
+        "service_level": promised[keep],
     })
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastWarning)

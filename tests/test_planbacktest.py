@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast.config import DataSource, ForecastSettings, PlanConfig, QueueConfig
+from forecast.config import DataSource, ForecastSettings, PlanConfig, QueueConfig, parse_hours
 from forecast.exceptions import DataValidationError, ForecastError
 from forecast.plan import Scenario
 from forecast.planbacktest import (
@@ -60,7 +60,7 @@ VOICE = QueueConfig(name="sales", channel="voice", service_level=0.8, answer_s=2
 
 
 def run(history=None, queue=VOICE, **kwargs) -> PlanBacktestResult:
-    kwargs.setdefault("replications", 8)
+    kwargs.setdefault("replications", 5)
     kwargs.setdefault("seed", 3)
     return backtest_plans(poisson_history() if history is None else history, None, queue,
                           plan_config(), **kwargs)
@@ -211,9 +211,28 @@ def test_a_chat_queue_is_replayed_with_its_concurrency():
     assert 0.7 <= overall(result)["sl_perfect"] <= 1.0
 
 
-def test_email_and_social_queues_are_refused_with_a_reason():
-    with pytest.raises(ForecastError, match="email.*voice and chat"):
-        run(queue=QueueConfig(name="sales", channel="email", answer_s=3600))
+EMAIL = QueueConfig(name="sales", channel="email", service_level=0.9, answer_s=7200,
+                    aht_s=240, max_occupancy=1.0, hours=parse_hours("08:00-18:00"))
+
+
+@pytest.fixture(scope="module")
+def email_result() -> PlanBacktestResult:
+    return run(queue=EMAIL, replications=3)
+
+
+def test_an_email_queue_is_replayed_as_a_backlog_worked_in_open_hours(email_result):
+    row = overall(email_result)
+    assert row["sl_goal"] == 0.9
+    assert row["sl_perfect"] >= 0.9  # the deferred rule plans every contact on time
+    assert row["sl_promised_perfect"] >= 0.9
+    assert np.isnan(row["abandonment_plan"])
+    assert (email_result.intervals["agents_perfect"] > 0).any()
+
+
+def test_an_email_forecast_half_too_low_misses_the_response_target(email_result):
+    low = overall(run(queue=EMAIL, replications=3, scenario=Scenario(volume_scale=0.5)))
+    assert low["sl_plan"] < overall(email_result)["sl_plan"] - 0.2
+    assert low["agent_hours_ratio"] < 0.7
 
 
 def test_too_little_history_or_bad_settings_are_one_line_errors():
@@ -279,23 +298,24 @@ def test_wfm_backtest_plans_prints_the_table_and_writes_the_files(centre, tmp_pa
     res = _wfm(["backtest", str(centre / "centre.toml"), "--plans", "--out", str(tmp_path),
                 "--replications", "3", "--seed", "1"])
     assert res.exit_code == 0, res.output
-    assert "queue 'mail' is a email queue" in res.output and "not replayed" in res.output
     assert "sl_plan" in res.output and "hours_ratio" in res.output and " all " in res.output
     for name in ("plan_backtest.csv", "plan_backtest_daily.csv", "plan_backtest_summary.csv",
                  "plan_backtest.png"):
         assert (tmp_path / name).stat().st_size > 0
     summary = pd.read_csv(tmp_path / "plan_backtest_summary.csv")
     assert list(summary.columns) == list(SUMMARY_COLUMNS)
-    assert set(summary["queue"]) == {"sales"} and list(summary["fold"]) == [1, 2, 0]
+    assert list(summary["queue"]) == ["mail"] * 3 + ["sales"] * 3
+    assert list(summary["fold"]) == [1, 2, 0, 1, 2, 0]
     assert not (tmp_path / "leaderboard.csv").exists()
 
 
-def test_wfm_backtest_plans_with_only_deferred_queues_fails_in_one_line(centre, tmp_path):
+def test_wfm_backtest_plans_on_too_short_a_history_fails_in_one_line(centre, tmp_path):
     res = _wfm(["backtest", str(centre / "centre.toml"), "--plans", "--out", str(tmp_path),
-                "--queue", "mail"])
+                "--folds", "1", "--horizon-days", "28"])
     assert res.exit_code == 1
-    assert "no voice or chat queue" in res.output
+    assert "too little history" in res.output
     assert len(res.output.strip().splitlines()) <= 2
+    assert not (tmp_path / "plan_backtest.csv").exists()
 
 
 def test_wfm_backtest_plans_usage_errors_exit_2(centre, tmp_path):

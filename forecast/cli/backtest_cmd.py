@@ -11,7 +11,6 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_csv
 from ..config import load_config
-from ..exceptions import ForecastError
 
 __all__ = ["backtest_cmd"]
 
@@ -78,7 +77,8 @@ def backtest_cmd(config_path, out_dir, folds, horizon_days, step_days, models, q
     plan (the configured or selected model, staffed by the queue's channel rule) is
     replayed against the fold's actual arrivals, beside a plan built from the actual
     volumes. Writes plan_backtest.csv (per interval), plan_backtest_daily.csv,
-    plan_backtest_summary.csv and plan_backtest.png. Email and social queues are skipped.
+    plan_backtest_summary.csv and plan_backtest.png. Email and social queues are
+    replayed as a backlog worked in open hours (response target in open seconds).
     """
     from ..events import events_for_queue
     from ..forecasters import MODELS, select_model
@@ -166,17 +166,13 @@ def format_plan_summary(summary: pd.DataFrame) -> str:
 
 def run_plan_backtest(config, history, events, names, out_dir: Path, *, replications: int,
                       seed: int, quantile, service: str, service_cv) -> None:
-    """``wfm backtest --plans``: replay each voice/chat queue's fold plans, print, write."""
+    """``wfm backtest --plans``: replay each queue's fold plans, print, write."""
     from ..events import events_for_queue
     from ..planbacktest import backtest_plans, write_plan_backtest
 
     results = []
     for name in names:
         queue = config.queue(name)
-        if queue.is_deferred:
-            click.echo(f"note: queue '{name}' is a {queue.channel} queue (served from a backlog "
-                       "against a response-time target): not replayed")
-            continue
         hist = history[history["queue"] == name].drop(columns="queue").reset_index(drop=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -186,9 +182,6 @@ def run_plan_backtest(config, history, events, names, out_dir: Path, *, replicat
         for note in result.notes:
             click.echo(f"note: {note}")
         results.append(result)
-    if not results:
-        raise ForecastError("no voice or chat queue to replay; the plan backtest covers "
-                            "voice and chat queues")
     intervals_s = config.interval_s
     click.echo(f"Plan backtest: actual arrivals replayed against each fold's plan "
                f"({replications} replications, {intervals_s // 60}-minute intervals, "

@@ -9,6 +9,8 @@ at interval boundaries and impatient callers hanging up.
   means with confidence intervals, ``.summary()`` per queue.
 * :func:`simulate_queue` - one queue call by call, for replaying real arrivals and handle
   times; :func:`interval_summary` turns its calls into per-interval figures.
+* :func:`replay_deferred` - an email or social queue's backlog worked in open hours
+  (response target in open seconds), for replaying a deferred plan.
 
 Service level convention (the same as :mod:`forecast.queueing`): calls answered within
 the target divided by calls offered in the interval (abandoned and still-waiting calls
@@ -17,6 +19,7 @@ count as missed). ``service_level_answered`` divides by answered calls instead.
 
 from __future__ import annotations
 
+from .deferred import replay_deferred
 from .kernel import HAVE_NUMBA
 from .plan import METRICS, SimulationResult, mean_ci, simulate_plan
 from .planfile import read_plan, split_plan
@@ -30,6 +33,7 @@ __all__ = [
     "interval_summary",
     "mean_ci",
     "read_plan",
+    "replay_deferred",
     "simulate_plan",
     "simulate_queue",
     "split_plan",
