@@ -34,7 +34,8 @@ def close(actual, expected, rel=REL, abs_=ABS):
     ok = np.isclose(actual, expected, rtol=rel, atol=abs_)
     if not ok.all():
         i = np.flatnonzero(~ok)
-        raise AssertionError(f"{len(i)} mismatches, e.g. got {actual[i[:3]]} want {expected[i[:3]]}")
+        raise AssertionError(
+            f"{len(i)} mismatches, e.g. got {actual[i[:3]]} want {expected[i[:3]]}")
 
 
 def test_reference_covers_the_stated_range(ref):

@@ -383,7 +383,7 @@ def _required_erlang_a(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_sl, has_asa)
         m, g = evaluate(n_cand, cand)
         ok = g >= 0
         for part in (slice(0, idx.size), slice(idx.size, None)):
-            c_idx, c_n, c_ok, c_g = cand[part], n_cand[part], ok[part], g[part]
+            c_idx, c_n, c_ok = cand[part], n_cand[part], ok[part]
             mp = {k: v[part] for k, v in m.items()}
             up = c_ok & (c_n < hi[c_idx])
             store(hi_m, c_idx[up], mp, up)
@@ -406,13 +406,13 @@ def _required_erlang_a(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_sl, has_asa)
         check = grow
     pending = active[hi[active] - lo[active] > 1]
     while pending.size:
-        l, u = lo[pending], hi[pending]
+        low, high = lo[pending], hi[pending]
         with np.errstate(divide="ignore", invalid="ignore"):
             guess = p_b[pending] - g_b[pending] * (p_b[pending] - p_a[pending]) / (
                 g_b[pending] - g_a[pending])
         bisect = ~np.isfinite(guess) | (rounds[pending] >= 4)
-        guess = np.where(bisect, np.floor((l + u) / 2.0), np.ceil(guess))
-        run(pending, np.clip(guess, l + 1.0, u - 1.0))
+        guess = np.where(bisect, np.floor((low + high) / 2.0), np.ceil(guess))
+        run(pending, np.clip(guess, low + 1.0, high - 1.0))
         pending = pending[hi[pending] - lo[pending] > 1]
     # no agents below the answer: nobody is served
     zero_lo = active[lo[active] == 0]
