@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .forecasters.daygrid import NS_PER_DAY, day_numbers
 from .forecasters.base import (
     DEFAULT_QUANTILES,
     Forecaster,
@@ -47,6 +48,7 @@ __all__ = [
     "event_masks",
     "learn_event_effects",
     "EventAdjusted",
+    "remove_event_effects",
 ]
 
 DAY = pd.Timedelta(days=1)
@@ -102,6 +104,8 @@ PRIOR_EFFECTS: dict[str, TypeEffect] = {
 def _clean_events(events: pd.DataFrame | None) -> pd.DataFrame:
     if events is None or len(events) == 0:
         return pd.DataFrame(columns=["name", "type", "start", "end", "weight"])
+    if events.attrs.get("_clean_events"):
+        return events
     ev = events.copy()
     if "weight" not in ev.columns:
         ev["weight"] = 1.0
@@ -110,37 +114,54 @@ def _clean_events(events: pd.DataFrame | None) -> pd.DataFrame:
     ev["end"] = pd.to_datetime(ev["end"])
     ev["type"] = ev["type"].astype(str)
     ev["name"] = ev["name"].astype(str)
-    return ev.sort_values("start", kind="stable").reset_index(drop=True)
+    ev = ev.sort_values("start", kind="stable").reset_index(drop=True)
+    ev.attrs["_clean_events"] = True
+    return ev
 
 
-def _post_days(ev: pd.DataFrame, days_with_rows: pd.DatetimeIndex) -> list[pd.Timestamp | None]:
-    """For each event, the first day with rows after its last day that is not a holiday.
+def _ns(values) -> np.ndarray:
+    """Nanoseconds since the epoch of timestamps (int64)."""
+    return np.asarray(pd.DatetimeIndex(values).as_unit("ns").asi8, dtype=np.int64)
+
+
+def _last_day_numbers(ev: pd.DataFrame) -> np.ndarray:
+    """Day number of each event's last day (the day of ``end`` minus one microsecond)."""
+    return (_ns(ev["end"]) - 1000) // NS_PER_DAY
+
+
+def _post_day_numbers(ev: pd.DataFrame, days_with_rows: np.ndarray) -> np.ndarray:
+    """For each event, the first day with rows after its last day that is not a holiday
+    (day number; -1 when there is none).
 
     Only days within four days of the event count, and only when the day after the
     event is not before the first of ``days_with_rows`` (an event that ended before
     the horizon began had its next day before the horizon too)."""
-    days = pd.DatetimeIndex(days_with_rows).unique().sort_values()
-    if len(days) == 0:
-        return [None] * len(ev)
-    hol = ev[ev["type"] == "holiday"]
-    holiday_days: set[pd.Timestamp] = set()
-    for s, e in zip(hol["start"], hol["end"], strict=True):
-        holiday_days.update(pd.date_range(s.normalize(), (e - pd.Timedelta(1, "us")).normalize()))
-    out: list[pd.Timestamp | None] = []
-    for e in ev["end"]:
-        last_day = (e - pd.Timedelta(1, "us")).normalize()
-        found = None
-        if last_day + DAY < days[0]:
-            out.append(found)
-            continue
-        pos = days.searchsorted(last_day, side="right")
-        while pos < len(days) and days[pos] <= last_day + 4 * DAY:
-            if days[pos] not in holiday_days:
-                found = days[pos]
-                break
-            pos += 1
-        out.append(found)
+    days = np.unique(np.asarray(days_with_rows, dtype=np.int64))
+    out = np.full(len(ev), -1, dtype=np.int64)
+    if len(days) == 0 or len(ev) == 0:
+        return out
+    hol = (ev["type"] == "holiday").to_numpy()
+    start_day = _ns(ev["start"]) // NS_PER_DAY
+    last_day = _last_day_numbers(ev)
+    holiday_days = np.unique(np.concatenate(
+        [np.arange(s, e + 1) for s, e in zip(start_day[hol], last_day[hol], strict=True)]
+        or [np.zeros(0, np.int64)]))
+    pos = np.searchsorted(days, last_day, side="right")
+    cand_pos = pos[:, None] + np.arange(4)[None, :]
+    ok = cand_pos < len(days)
+    cand = days[np.minimum(cand_pos, len(days) - 1)]
+    ok &= (cand <= last_day[:, None] + 4) & ~np.isin(cand, holiday_days)
+    first = np.argmax(ok, axis=1)
+    found = ok.any(axis=1) & (last_day + 1 >= days[0])
+    out[found] = cand[found, first[found]]
     return out
+
+
+def _post_days(ev: pd.DataFrame, days_with_rows: pd.DatetimeIndex) -> list[pd.Timestamp | None]:
+    """:func:`_post_day_numbers` as Timestamps (None where there is none)."""
+    day, _ = day_numbers(pd.DatetimeIndex(days_with_rows))
+    nums = _post_day_numbers(ev, day)
+    return [None if d < 0 else pd.Timestamp(np.datetime64(int(d), "D")) for d in nums]
 
 
 def event_masks(ds: pd.DatetimeIndex, events: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
@@ -151,19 +172,17 @@ def event_masks(ds: pd.DatetimeIndex, events: pd.DataFrame | None) -> tuple[np.n
     (during, post)
         Boolean arrays over ``ds``.
     """
-    ds = pd.DatetimeIndex(ds)
+    values = _ns(ds)
     ev = _clean_events(events)
-    during = np.zeros(len(ds), bool)
-    post = np.zeros(len(ds), bool)
+    during = np.zeros(len(values), bool)
+    post = np.zeros(len(values), bool)
     if len(ev) == 0:
         return during, post
-    values = ds.to_numpy()
-    for s, e in zip(ev["start"].to_numpy(), ev["end"].to_numpy(), strict=True):
+    for s, e in zip(_ns(ev["start"]), _ns(ev["end"]), strict=True):
         during |= (values >= s) & (values < e)
-    day = ds.normalize()
-    for d in _post_days(ev, day):
-        if d is not None:
-            post |= day == d
+    day = values // NS_PER_DAY
+    post_days = _post_day_numbers(ev, day)
+    post = np.isin(day, post_days[post_days >= 0])
     return during, post
 
 
@@ -176,13 +195,27 @@ def local_expected(history: pd.DataFrame, exclude: np.ndarray | None = None,
     keep = ~h["filled"].to_numpy()
     if exclude is not None:
         keep &= ~np.asarray(exclude, bool)
-    series = pd.Series(np.where(keep, h["y"].to_numpy(), np.nan), index=pd.DatetimeIndex(h["ds"]))
-    idx = pd.DatetimeIndex(h["ds"])
-    stack = [series.reindex(idx + pd.Timedelta(weeks=k)).to_numpy()
-             for k in range(-weeks, weeks + 1) if k]
-    mat = np.vstack(stack)
-    n = np.sum(np.isfinite(mat), axis=0)
-    total = np.nansum(mat, axis=0)
+    day, minute = day_numbers(h["ds"])
+    if len(day) == 0:
+        return np.zeros(0)
+    # same clock time on every day of the span, as a days x times-of-day table
+    minutes, col = np.unique(minute, return_inverse=True)
+    day0 = int(day.min())
+    span = int(day.max()) - day0 + 1
+    table = np.full((span, len(minutes)), np.nan)
+    table[day - day0, col] = np.where(keep, h["y"].to_numpy(dtype="float64"), np.nan)
+    total = np.zeros(len(day))
+    n = np.zeros(len(day))
+    for k in range(-weeks, weeks + 1):
+        if k == 0:
+            continue
+        d = day - day0 + 7 * k
+        ok = (d >= 0) & (d < span)
+        vals = np.full(len(day), np.nan)
+        vals[ok] = table[d[ok], col[ok]]
+        fin = np.isfinite(vals)
+        total[fin] += vals[fin]
+        n[fin] += 1
     return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
@@ -206,23 +239,24 @@ class EventEffects:
         ev = _clean_events(events)
         if len(ev) == 0 or len(idx) == 0:
             return out
-        values = idx.to_numpy()
-        for row in ev.itertuples(index=False):
-            inside = (values >= row.start.to_datetime64()) & (values < row.end.to_datetime64())
+        values = _ns(idx)
+        start_ns, end_ns = _ns(ev["start"]), _ns(ev["end"])
+        for i, row in enumerate(ev.itertuples(index=False)):
+            inside = (values >= start_ns[i]) & (values < end_ns[i])
             if not inside.any():
                 continue
             eff = self.effect(row.type)
             if row.type == "holiday" and row.name in self.closed_holidays:
                 m = np.zeros(int(inside.sum()))
             else:
-                elapsed = (idx[inside] - row.start).total_seconds().to_numpy()
-                m = eff.in_event(elapsed)
+                m = eff.in_event((values[inside] - start_ns[i]) / 1e9)
             out[inside] *= np.maximum(1.0 + row.weight * (m - 1.0), 0.0)
         # the next open day after an event: once per day and type, strongest weight wins
-        day = idx.normalize()
-        post_weight: dict[tuple[pd.Timestamp, str], float] = {}
-        for d, row in zip(_post_days(ev, day), ev.itertuples(index=False), strict=True):
-            if d is not None:
+        day = values // NS_PER_DAY
+        post_weight: dict[tuple[int, str], float] = {}
+        for d, row in zip(_post_day_numbers(ev, day).tolist(), ev.itertuples(index=False),
+                          strict=True):
+            if d >= 0:
                 key = (d, row.type)
                 post_weight[key] = max(post_weight.get(key, 0.0), row.weight)
         for (d, etype), w in post_weight.items():
@@ -268,24 +302,27 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
     out = EventEffects()
     if len(ev) == 0:
         return out
-    ds = pd.DatetimeIndex(h["ds"])
-    first, last = ds.min(), ds.max()
-    ev = ev[(ev["end"] > first) & (ev["start"] <= last)].reset_index(drop=True)
+    values = _ns(h["ds"])
+    first, last = values.min(), values.max()
+    ev = ev[(_ns(ev["end"]) > first) & (_ns(ev["start"]) <= last)].reset_index(drop=True)
     if len(ev) == 0:
         return out
-    during, post = event_masks(ds, ev)
+    ev.attrs["_clean_events"] = True
+    during, post = event_masks(h["ds"], ev)
     expected = local_expected(h, during | post, weeks=weeks)
     y = h["y"].to_numpy()
     filled = h["filled"].to_numpy()
-    values = ds.to_numpy()
-    day = ds.normalize()
-    post_days = _post_days(ev, day)
+    day = values // NS_PER_DAY
+    post_days = _post_day_numbers(ev, day)
+    start_ns, end_ns = _ns(ev["start"]), _ns(ev["end"])
 
     # closed holidays: every row of the holiday is gap-filled or zero where contacts
     # were expected
     closed_rows = np.zeros(len(h), bool)
-    for row in ev[ev["type"] == "holiday"].itertuples(index=False):
-        inside = (values >= row.start.to_datetime64()) & (values < row.end.to_datetime64())
+    for i, row in enumerate(ev.itertuples(index=False)):
+        if row.type != "holiday":
+            continue
+        inside = (values >= start_ns[i]) & (values < end_ns[i])
         if not inside.any():
             continue
         seen = inside & ~filled
@@ -296,13 +333,13 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
     for etype, group in ev.groupby("type", sort=True):
         elapsed, weight, yy, ee = [], [], [], []
         n_events = 0
-        for row in group.itertuples(index=False):
-            inside = (values >= row.start.to_datetime64()) & (values < row.end.to_datetime64())
+        for i, row in zip(group.index, group.itertuples(index=False), strict=True):
+            inside = (values >= start_ns[i]) & (values < end_ns[i])
             ok = inside & ~filled & ~closed_rows & np.isfinite(expected) & (expected > 0)
             if not ok.any() or row.weight <= 0:
                 continue
             n_events += 1
-            elapsed.append((ds[ok] - row.start).total_seconds().to_numpy())
+            elapsed.append((values[ok] - start_ns[i]) / 1e9)
             weight.append(np.full(int(ok.sum()), row.weight))
             yy.append(y[ok])
             ee.append(expected[ok])
@@ -311,10 +348,10 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
             lift, decay = _fit_decay(np.concatenate(elapsed), np.concatenate(weight),
                                      np.concatenate(yy), np.concatenate(ee))
         # next-day effect, once per post day
-        seen: set[pd.Timestamp] = set()
+        seen: set[int] = set()
         ys = es = 0.0
-        for d, row in zip(post_days, ev.itertuples(index=False), strict=True):
-            if row.type != etype or d is None or d in seen or row.weight <= 0:
+        for d, row in zip(post_days.tolist(), ev.itertuples(index=False), strict=True):
+            if row.type != etype or d < 0 or d in seen or row.weight <= 0:
                 continue
             sel = (day == d) & ~filled & np.isfinite(expected) & ~during
             if not sel.any():
@@ -364,6 +401,27 @@ def _fit_decay(elapsed: np.ndarray, weight: np.ndarray, y: np.ndarray, e: np.nda
 # --------------------------------------------------------------------------- wrapper
 
 
+def remove_event_effects(hist: pd.DataFrame, events: pd.DataFrame | None, weeks: int = 4
+                         ) -> tuple[EventEffects, pd.DataFrame]:
+    """Learn the event effects of a prepared history and return it without them.
+
+    Event-affected intervals (inside an event, or on the day after one) get their
+    no-event expectation (:func:`local_expected`) and are flagged as gap-filled, so a
+    model fitted on the result learns the normal pattern.
+    """
+    effects = learn_event_effects(hist, events, weeks=weeks)
+    during, post = event_masks(hist["ds"], events)
+    affected = (during | post) & ~hist["filled"].to_numpy()
+    if not affected.any():
+        return effects, hist
+    expected = local_expected(hist, during | post, weeks=weeks)
+    replace = affected & np.isfinite(expected)
+    clean = hist.copy()
+    clean.loc[replace, "y"] = expected[replace]
+    clean.loc[replace, "filled"] = True
+    return effects, clean
+
+
 class EventAdjusted(Forecaster):
     """Any model plus learned event effects.
 
@@ -391,19 +449,21 @@ class EventAdjusted(Forecaster):
         return {"base": self.base.name, "weeks": self.weeks}
 
     def fit(self, history: pd.DataFrame, events: pd.DataFrame | None = None) -> EventAdjusted:
-        hist = prepare_history(history)
-        self.effects_ = learn_event_effects(hist, events, weeks=self.weeks)
-        during, post = event_masks(pd.DatetimeIndex(hist["ds"]), events)
-        affected = (during | post) & ~hist["filled"].to_numpy()
-        if affected.any():
-            expected = local_expected(hist, during | post, weeks=self.weeks)
-            replace = affected & np.isfinite(expected)
-            hist.loc[replace, "y"] = expected[replace]
-            hist.loc[replace, "filled"] = True
-        self.base_ = self.base.fit(hist, None)
-        self.interval_s_ = self.base_.interval_s_
-        self.last_ds_ = self.base_.last_ds_
-        self.calibration_ = self.base_.calibration_
+        effects, clean = remove_event_effects(prepare_history(history), events, self.weeks)
+        return self._attach(self.base.fit(clean, None), effects)
+
+    @classmethod
+    def from_fitted(cls, base: Forecaster, effects: EventEffects, weeks: int = 4
+                    ) -> EventAdjusted:
+        """Wrap a base model already fitted on :func:`remove_event_effects` output."""
+        return cls(base, weeks=weeks)._attach(base, effects)
+
+    def _attach(self, base: Forecaster, effects: EventEffects) -> EventAdjusted:
+        self.effects_ = effects
+        self.base_ = base
+        self.interval_s_ = base.interval_s_
+        self.last_ds_ = base.last_ds_
+        self.calibration_ = base.calibration_
         return self
 
     def predict(self, horizon, events: pd.DataFrame | None = None,

@@ -151,6 +151,9 @@ def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
     )
     if "aht_s" in history.columns:
         out["aht_s"] = pd.to_numeric(history["aht_s"], errors="coerce").astype("float64").to_numpy()
+    stamps = out["ds"].to_numpy()
+    if len(stamps) > 1 and (stamps[1:] > stamps[:-1]).all():
+        return out  # already sorted and unique
     out = out.sort_values("ds", kind="stable").reset_index(drop=True)
     dup = out["ds"].duplicated()
     if dup.any():

@@ -120,12 +120,44 @@ class Ensemble(Forecaster):
                       grid: DayGrid | None = None) -> Ensemble:
         if not self.members or "ensemble" in self.members:
             raise ModelError("ensemble members must be other registered models")
-        fixed = self._fixed_weights()
+        self._fixed_weights()  # validates
         models = [make_model(name, calibration_weeks=-1) for name in self.members]
         if grid is None and any(m.uses_grid() for m in models):
             grid = DayGrid.from_history(hist)
         self.models_ = [m._fit_prepared(hist, None, grid) for m in models]
         self._origin_cache = None
+        return self._combine(hist, events, grid)
+
+    @classmethod
+    def from_fitted(cls, models: Sequence[Forecaster], hist: pd.DataFrame,
+                    events: pd.DataFrame | None = None, grid: DayGrid | None = None,
+                    **params: Any) -> Ensemble:
+        """An ensemble of members already fitted on ``hist`` (no refit).
+
+        Members fitted with the same ``calibration_weeks`` lend their inner origin
+        forecasts, so weights and intervals cost no refit either. Used by model
+        selection, which fits the members as candidates anyway.
+        """
+        ens = cls(members=tuple(m.name for m in models), **params)
+        if not ens.members or "ensemble" in ens.members:
+            raise ModelError("ensemble members must be other registered models")
+        ens._fixed_weights()
+        ens.models_ = list(models)
+        ens._origin_cache = None
+        inner = [getattr(m, "_inner", None) for m in models]
+        if all(f is not None for f in inner) and all(
+                m.calibration_weeks == ens._inner_weeks() for m in models):
+            last_day = int(day_numbers(pd.DatetimeIndex([hist["ds"].iloc[-1]]))[0][0])
+            origins = inner_origins(last_day, ens._inner_weeks())
+            ens._origin_cache = ((tuple(int(o) for o in origins), CALIBRATION_LEAD_WEEKS), inner)
+        return ens._combine(hist, events, grid)
+
+    def _inner_weeks(self) -> int:
+        return max(self.calibration_weeks, 4)
+
+    def _combine(self, hist: pd.DataFrame, events: pd.DataFrame | None,
+                 grid: DayGrid | None) -> Ensemble:
+        fixed = self._fixed_weights()
         if fixed is None:
             fixed = self._learn_weights(hist, grid)
         self.weights_ = [float(w) for w in fixed]
@@ -145,7 +177,7 @@ class Ensemble(Forecaster):
 
     def _learn_weights(self, hist: pd.DataFrame, grid: DayGrid | None) -> np.ndarray:
         equal = np.full(len(self.members), 1.0 / len(self.members))
-        weeks = max(self.calibration_weeks, 4)
+        weeks = self._inner_weeks()
         last_day = int(day_numbers(pd.DatetimeIndex([hist["ds"].iloc[-1]]))[0][0])
         per_member = self._member_origin_forecasts(hist, inner_origins(last_day, weeks), grid,
                                                     CALIBRATION_LEAD_WEEKS, None)

@@ -197,6 +197,51 @@ def _subset(fc, sel):
                            fc.actual[sel])
 
 
+def _fit_candidates(hist: pd.DataFrame, events: pd.DataFrame | None, names: Sequence[str]
+                    ) -> tuple[dict[str, Forecaster], dict[str, float]]:
+    """Fit each candidate on the whole history, sharing the work they have in common.
+
+    Event effects are learned and removed once for all models that do not handle
+    events themselves; the day grid is built once; an ensemble whose members are
+    also candidates reuses their fits and their inner origin forecasts. Seconds are
+    per candidate (an ensemble built from fitted members costs only its combination).
+    """
+    import time
+
+    from ..event_effects import EventAdjusted, remove_event_effects
+    from .daygrid import DayGrid
+    from .ensemble import Ensemble
+
+    wrap = _has_events(events)
+    t0 = time.perf_counter()
+    effects, clean = (remove_event_effects(hist, events) if wrap and any(
+        not MODELS[n].handles_events for n in names) else (None, hist))
+    grid = DayGrid.from_history(clean)
+    shared_s = time.perf_counter() - t0
+    default_members = Ensemble().members
+    order = sorted(names, key=lambda n: n == "ensemble")  # members first
+    bases: dict[str, Forecaster] = {}
+    fitted: dict[str, Forecaster] = {}
+    seconds: dict[str, float] = {}
+    for name in order:
+        t0 = time.perf_counter()
+        try:
+            if MODELS[name].handles_events:
+                fitted[name] = make_model(name).fit(hist, events)
+            else:
+                if name == "ensemble" and all(m in bases for m in default_members):
+                    base = Ensemble.from_fitted([bases[m] for m in default_members], clean,
+                                                None, grid)
+                else:
+                    base = make_model(name)._fit_prepared(clean, None, grid)
+                bases[name] = base
+                fitted[name] = EventAdjusted.from_fitted(base, effects) if wrap else base
+        except (ForecastError, ValueError, np.linalg.LinAlgError) as exc:
+            warnings.warn(f"model '{name}' failed: {exc}", ModelFallbackWarning, stacklevel=3)
+        seconds[name] = time.perf_counter() - t0 + shared_s / len(names)
+    return fitted, seconds
+
+
 def choose_fitted(
     history: pd.DataFrame,
     events: pd.DataFrame | None,
@@ -216,8 +261,6 @@ def choose_fitted(
         The chosen name, its model fitted on the whole history (None when every
         candidate failed) and the leaderboard (:data:`LEADERBOARD_COLUMNS`).
     """
-    import time
-
     from ..backtest import seasonal_naive_mae
 
     hist = prepare_history(history)
@@ -225,15 +268,7 @@ def choose_fitted(
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         make_model(unknown[0])  # raises ModelError naming the allowed models
-    fitted: dict[str, Forecaster] = {}
-    seconds: dict[str, float] = {}
-    for name in names:
-        t0 = time.perf_counter()
-        try:
-            fitted[name] = build_model(name, events).fit(hist, events)
-        except (ForecastError, ValueError, np.linalg.LinAlgError) as exc:
-            warnings.warn(f"model '{name}' failed: {exc}", ModelFallbackWarning, stacklevel=2)
-        seconds[name] = time.perf_counter() - t0
+    fitted, seconds = _fit_candidates(hist, events, names)
     origin_sets = [set(np.unique(_inner_of(m).lead1().origin).tolist())
                    for m in fitted.values() if _inner_of(m) is not None]
     keep = np.array(sorted(set.intersection(*origin_sets))) if origin_sets else None

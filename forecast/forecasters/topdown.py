@@ -121,18 +121,22 @@ def choose_level_halflife(resid: np.ndarray, halflives: tuple[float, ...] = LEVE
     first = max(10, n - origins)
     if n - first < 5:
         return 20.0
+    from scipy.signal import lfilter
+
     decay = 0.5 ** (1.0 / np.asarray(halflives, float))
-    s = np.zeros(len(decay))
-    w = np.zeros(len(decay))
-    level = np.zeros((n, len(decay)))  # level[i]: from residuals before day i
-    for i in range(n):
-        level[i] = s / np.maximum(w, 1e-300)
-        s = decay * s + r[i]
-        w = decay * w + 1.0
-    err = np.zeros(len(decay))
-    for i in range(first, n):
-        ahead = r[i:i + lead_days]
-        err += np.abs(ahead[:, None] - level[i][None, :]).mean(axis=0)
+    # level[i, h]: weighted mean of the residuals before day i (recursions by lfilter)
+    level = np.zeros((n, len(decay)))
+    for j, a in enumerate(decay):
+        s = lfilter([1.0], [1.0, -a], r)
+        w = lfilter([1.0], [1.0, -a], np.ones(n))
+        level[1:, j] = s[:-1] / w[:-1]
+    starts = np.arange(first, n)
+    idx = starts[:, None] + np.arange(lead_days)[None, :]
+    valid = idx < n
+    ahead = r[np.minimum(idx, n - 1)]  # origins x leads
+    dev = np.abs(ahead[:, :, None] - level[starts][:, None, :])  # origins x leads x halflives
+    per_origin = (dev * valid[:, :, None]).sum(axis=1) / valid.sum(axis=1)[:, None]
+    err = per_origin.sum(axis=0)
     best = np.flatnonzero(err <= err.min() * (1 + 1e-9))
     return float(np.asarray(halflives)[best[-1]])
 
