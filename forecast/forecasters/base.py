@@ -421,7 +421,7 @@ class Forecaster:
     #: parameter names saved by :meth:`to_dict` (besides calibration_weeks)
     param_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, calibration_weeks: int = 8) -> None:
+    def __init__(self, *, calibration_weeks: int = 16) -> None:
         self.calibration_weeks = calibration_weeks
 
     # -- public API ---------------------------------------------------------------

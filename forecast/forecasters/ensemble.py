@@ -84,7 +84,8 @@ class Ensemble(Forecaster):
     Parameters
     ----------
     members
-        Registered model names.
+        Registered model names, or ``(name, {parameter: value})`` pairs for members
+        with their own parameters (e.g. ``("topdown", {"level_halflife_days": 20})``).
     weights
         One weight per member (normalised to sum to 1); ``"equal"``; or ``"learned"``
         (default: from the inner backtest, see the module docstring; equal weights
@@ -96,7 +97,8 @@ class Ensemble(Forecaster):
     def __init__(self, members: Sequence[str] = ("topdown", "slot_mean"),
                  weights: Sequence[float] | str | None = "learned", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.members = tuple(members)
+        self.members = tuple(m if isinstance(m, str) else (str(m[0]), dict(m[1]))
+                             for m in members)
         self.weights = weights if weights is None or isinstance(weights, str) else tuple(
             float(w) for w in weights)
 
@@ -118,10 +120,11 @@ class Ensemble(Forecaster):
 
     def _fit_prepared(self, hist: pd.DataFrame, events: pd.DataFrame | None,
                       grid: DayGrid | None = None) -> Ensemble:
-        if not self.members or "ensemble" in self.members:
+        if not self.members or "ensemble" in self._member_names():
             raise ModelError("ensemble members must be other registered models")
         self._fixed_weights()  # validates
-        models = [make_model(name, calibration_weeks=-1) for name in self.members]
+        models = [make_model(name, **{**params, "calibration_weeks": -1})
+                  for name, params in self._member_specs()]
         if grid is None and any(m.uses_grid() for m in models):
             grid = DayGrid.from_history(hist)
         self.models_ = [m._fit_prepared(hist, None, grid) for m in models]
@@ -139,7 +142,7 @@ class Ensemble(Forecaster):
         selection, which fits the members as candidates anyway.
         """
         ens = cls(members=tuple(m.name for m in models), **params)
-        if not ens.members or "ensemble" in ens.members:
+        if not ens.members or "ensemble" in ens._member_names():
             raise ModelError("ensemble members must be other registered models")
         ens._fixed_weights()
         ens.models_ = list(models)
@@ -151,6 +154,12 @@ class Ensemble(Forecaster):
             origins = inner_origins(last_day, ens._inner_weeks())
             ens._origin_cache = ((tuple(int(o) for o in origins), CALIBRATION_LEAD_WEEKS), inner)
         return ens._combine(hist, events, grid)
+
+    def _member_specs(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in self.members]
+
+    def _member_names(self) -> list[str]:
+        return [name for name, _ in self._member_specs()]
 
     def _inner_weeks(self) -> int:
         return max(self.calibration_weeks, 4)
