@@ -218,3 +218,32 @@ def test_example_centre_lifts_match_the_generator(example, queue):
         assert eff.effect("outage").decay_s == pytest.approx(t["outage"]["decay_s"], rel=0.6)
     if t["release"]["lift"] > 1:
         assert eff.effect("release").lift == pytest.approx(t["release"]["lift"], abs=0.1)
+
+
+def test_removing_event_effects_replaces_and_flags_only_affected_rows(outage_history):
+    from forecast.event_effects import remove_event_effects
+    from forecast.forecasters.base import prepare_history
+
+    h, ev = outage_history
+    prepared = prepare_history(h)
+    effects, clean = remove_event_effects(prepared, ev)
+    during, post = event_masks(pd.DatetimeIndex(prepared["ds"]), ev)
+    changed = clean["filled"].to_numpy() & ~prepared["filled"].to_numpy()
+    assert changed.any() and not (changed & ~(during | post)).any()
+    untouched = ~(during | post)
+    np.testing.assert_array_equal(clean["y"].to_numpy()[untouched],
+                                  prepared["y"].to_numpy()[untouched])
+    assert effects.to_dict() == learn_event_effects(prepared, ev).to_dict()
+    assert prepared.equals(prepare_history(h))  # input left alone
+
+
+def test_wrapping_a_model_fitted_on_clean_history_equals_fitting_the_wrapper(outage_history):
+    from forecast.event_effects import remove_event_effects
+    from forecast.forecasters.base import prepare_history
+
+    h, ev = outage_history
+    effects, clean = remove_event_effects(prepare_history(h), ev)
+    shared = EventAdjusted.from_fitted(make_model("topdown").fit(clean), effects)
+    direct = build_model("topdown", ev).fit(h, ev)
+    horizon = next_week(h)
+    pd.testing.assert_frame_equal(shared.predict(horizon, ev), direct.predict(horizon, ev))

@@ -212,3 +212,196 @@ def test_auto_candidates_include_the_ensemble_default():
 
     assert DEFAULT_MODEL in AUTO_CANDIDATES
     assert "prophet" not in AUTO_CANDIDATES  # slow models are opt-in
+
+
+# ----------------------------------------------------------------- day grid
+def test_day_grid_lays_history_out_as_days_by_time_of_day():
+    from forecast.forecasters.base import prepare_history
+    from forecast.forecasters.daygrid import DayGrid, day_numbers
+
+    h = history(weeks=2, seed=0)
+    h.loc[3, "filled"] = True
+    grid = DayGrid.from_history(prepare_history(h))
+    assert grid.y.shape == (10, 20)  # 10 weekdays x 08:00-17:30 half-hours
+    assert grid.minutes[0] == 8 * 60 and grid.minutes[-1] == 17 * 60 + 30
+    assert np.nansum(grid.y) == h["y"].sum()
+    assert grid.filled.sum() == 1 and grid.filled[0, 3]
+    assert (grid.weekday[:5] == np.arange(5)).all()
+    # a slice is "everything before that day"
+    first_tuesday = day_numbers(pd.DatetimeIndex(["2024-01-02"]))[0][0]
+    assert grid.before(first_tuesday).y.shape == (1, 20)
+    # horizon cells: a minute the history never had maps to -1
+    _, wd, col = grid.cells(pd.DatetimeIndex(["2024-02-05 09:00", "2024-02-05 22:00"]))
+    assert wd.tolist() == [0, 0] and col[0] == 2 and col[1] == -1
+
+
+# ----------------------------------------------------------------- intervals by lead week
+def test_calibration_widens_with_lead_week_and_never_narrows():
+    rng = np.random.default_rng(1)
+    mu = rng.uniform(50, 300, 6000)
+    lead = np.repeat([1, 2, 3], 2000)
+    level_sd = np.array([0.02, 0.10, 0.06])[lead - 1]  # lead 3 measured *narrower* than 2
+    y = rng.poisson(mu * np.exp(rng.normal(0, level_sd)))
+    cal = ResidualCalibration().fit(mu, y, lead)
+    q = cal.quantiles(np.full(4, 200.0), (0.1, 0.9), lead=np.array([1, 2, 3, 9]))
+    width = q[:, 1] - q[:, 0]
+    assert width[1] > 1.4 * width[0]
+    assert width[2] >= width[1] and width[3] == width[2]  # monotone, held beyond the data
+    # and each lead's own coverage is near nominal (lead 3 conservatively wider)
+    q = cal.quantiles(mu, (0.1, 0.9), lead=lead)
+    inside = (y >= q[:, 0]) & (y <= q[:, 1])
+    assert 0.75 <= inside[lead == 1].mean() <= 0.85
+    assert 0.75 <= inside[lead == 2].mean() <= 0.85
+
+
+def test_forecast_intervals_widen_further_ahead(hist):
+    model = make_model("slot_mean").fit(hist)
+    horizon = next_week(hist, days=28)
+    out = model.predict(horizon).set_index("ds")
+    lead = model.lead_weeks(horizon)
+    assert lead.min() == 1 and lead.max() == 4
+    # same slot, same mean, weeks 1 and 4: the later interval is at least as wide
+    week1 = horizon[lead == 1]
+    week4 = week1 + pd.Timedelta(days=21)
+    w1 = (out.loc[week1, "p90"] - out.loc[week1, "p10"]).to_numpy()
+    w4 = (out.loc[week4, "p90"] - out.loc[week4, "p10"]).to_numpy()
+    np.testing.assert_allclose(out.loc[week1, "mean"].to_numpy(), out.loc[week4, "mean"].to_numpy())
+    assert (w4 >= w1 - 1e-9).all()
+
+
+def test_origin_forecasts_use_only_data_before_each_origin(hist):
+    from forecast.forecasters.base import inner_origins, prepare_history
+    from forecast.forecasters.daygrid import day_numbers
+
+    h = prepare_history(hist)
+    last_day = int(day_numbers(pd.DatetimeIndex([h["ds"].iloc[-1]]))[0][0])
+    origins = inner_origins(last_day, 3)
+    model = make_model("topdown")
+    before = model.origin_forecasts(h, origins, lead_weeks=2)
+    # wreck everything from the last origin on: forecasts made at earlier origins for
+    # days before it cannot change
+    day = day_numbers(h["ds"])[0]
+    wrecked = h.copy()
+    wrecked.loc[day >= origins[-1], "y"] *= 10
+    after = model.origin_forecasts(wrecked, origins, lead_weeks=2)
+    early = before.origin < origins[-1]
+    np.testing.assert_allclose(before.mean[early], after.mean[early])
+    assert (day[before.row] >= before.origin).all()
+    assert set(before.lead.tolist()) == {1, 2}
+
+
+# ----------------------------------------------------------------- topdown level
+def test_level_half_life_is_short_for_a_wandering_level_and_long_for_noise():
+    from forecast.forecasters.topdown import choose_level_halflife
+
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(0, 0.03, 200))
+    assert choose_level_halflife(walk + rng.normal(0, 0.005, 200)) <= 3
+    assert choose_level_halflife(rng.normal(0, 0.03, 200)) >= 13
+
+
+def test_topdown_records_its_level_half_life(hist):
+    model = make_model("topdown").fit(hist)
+    assert model.level_halflife_ > 0
+    fixed = make_model("topdown", level_halflife_days=7.0).fit(hist)
+    assert fixed.level_halflife_ == 7.0
+
+
+# ----------------------------------------------------------------- ensemble weights
+def test_combination_weights_favour_the_accurate_member_but_shrink_to_equal():
+    from forecast.forecasters.ensemble import combination_weights
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(50, 150, 500)
+    good = truth + rng.normal(0, 2, 500)
+    bad = truth + rng.normal(0, 30, 500)
+    w = combination_weights(np.column_stack([good, bad]), truth, shrink=0.25)
+    assert w.sum() == pytest.approx(1.0)
+    assert w[0] == pytest.approx(0.75 * 1.0 + 0.25 * 0.5, abs=0.06)
+    same = combination_weights(np.column_stack([good, good]), truth)
+    assert same.sum() == pytest.approx(1.0) and (same >= 0.125 - 1e-12).all()
+    three = combination_weights(np.column_stack([bad, good, bad]), truth)
+    assert three.argmax() == 1 and (three > 0).all()
+
+
+def test_learned_ensemble_weights_lean_on_the_better_member():
+    h = history(weeks=20, seed=11)
+    ens = make_model("ensemble", members=("topdown", "seasonal_naive")).fit(h)
+    assert ens.weights_[0] > ens.weights_[1]
+    assert sum(ens.weights_) == pytest.approx(1.0)
+    equal = make_model("ensemble", weights="equal").fit(h)
+    assert equal.weights_ == [0.5, 0.5]
+
+
+def test_member_parameters_are_passed_and_saved(hist):
+    import json
+
+    from forecast.forecasters import model_from_dict
+
+    ens = make_model("ensemble", members=("topdown", ("slot_mean", {"weeks": 2}))).fit(hist)
+    assert ens.models_[1].weeks == 2
+    again = model_from_dict(json.loads(json.dumps(ens.to_dict())))
+    horizon = next_week(hist, days=14)
+    pd.testing.assert_frame_equal(ens.predict(horizon), again.predict(horizon))
+
+
+def test_an_ensemble_of_fitted_members_equals_a_fitted_ensemble(hist):
+    from forecast.forecasters.base import prepare_history
+    from forecast.forecasters.ensemble import Ensemble
+
+    h = prepare_history(hist)
+    members = [make_model(n).fit(h) for n in ("topdown", "slot_mean")]
+    shared = Ensemble.from_fitted(members, h)
+    direct = make_model("ensemble").fit(h)
+    horizon = next_week(hist, days=14)
+    assert shared.weights_ == direct.weights_
+    pd.testing.assert_frame_equal(shared.predict(horizon), direct.predict(horizon))
+
+
+def test_unknown_ensemble_weights_are_rejected(hist):
+    from forecast.exceptions import ModelError
+
+    with pytest.raises(ModelError, match="weights 'best'"):
+        make_model("ensemble", weights="best").fit(hist)
+
+
+# ----------------------------------------------------------------- automatic choice
+def test_the_default_is_kept_unless_clearly_beaten():
+    from forecast.forecasters.select import DEFAULT_MODEL, SELECT_MARGIN, pick_with_margin
+
+    close = pd.DataFrame({"model": [DEFAULT_MODEL, "topdown", "slot_mean"],
+                          "wape": [0.050, 0.050 * (1 - SELECT_MARGIN / 2), np.nan]})
+    assert pick_with_margin(close) == DEFAULT_MODEL
+    clear = close.assign(wape=[0.050, 0.050 * (1 - 2 * SELECT_MARGIN), np.nan])
+    assert pick_with_margin(clear) == "topdown"
+    no_default = pd.DataFrame({"model": ["topdown", "slot_mean"], "wape": [0.06, 0.05]})
+    assert pick_with_margin(no_default) == "slot_mean"
+
+
+def test_auto_scores_candidates_on_shared_inner_origins_and_reuses_the_fit(hist):
+    from forecast.forecasters.select import choose_fitted
+
+    name, model, board = choose_fitted(hist, None, ForecastSettings())
+    assert list(board.columns) == ["model", "wape", "mase", "bias", "coverage_80",
+                                   "coverage_95", "peak_wape", "fit_s", "selected"]
+    assert board["wape"].notna().all() and board["coverage_80"].between(0.5, 1).all()
+    assert board.loc[board["selected"], "model"].item() == name == model.name
+    # the pipeline forecasts with that very fit: same numbers as predicting it directly
+    horizon = next_week(hist)
+    out, choice = fit_forecast(hist, horizon, None, ForecastSettings())
+    assert choice.name == name
+    pd.testing.assert_series_equal(out["mean"], model.predict(horizon)["mean"])
+
+
+def test_a_clearly_better_candidate_is_selected():
+    from forecast.forecasters.select import choose_fitted
+
+    # a step change five weeks ago: seasonal naive copies the new level at once
+    h = history(weeks=12, seed=2)
+    late = h["ds"] >= h["ds"].max() - pd.Timedelta(weeks=5)
+    h.loc[late, "y"] = h.loc[late, "y"] * 3
+    name, _, board = choose_fitted(h, None, ForecastSettings(),
+                                   candidates=["ensemble", "seasonal_naive", "slot_mean"])
+    scores = board.set_index("model")["wape"]
+    assert scores["seasonal_naive"] < 0.8 * scores["ensemble"]
+    assert name == "seasonal_naive"
