@@ -405,3 +405,21 @@ def test_a_clearly_better_candidate_is_selected():
     scores = board.set_index("model")["wape"]
     assert scores["seasonal_naive"] < 0.8 * scores["ensemble"]
     assert name == "seasonal_naive"
+
+
+def test_the_automatically_chosen_model_round_trips_through_json_exactly():
+    import json
+
+    from forecast.event_effects import EventAdjusted
+    from forecast.forecasters import model_from_dict
+    from forecast.forecasters.select import choose_fitted
+
+    h = history(weeks=12, seed=4)
+    ev = pd.DataFrame({"name": ["promo"], "type": ["campaign"],
+                       "start": [pd.Timestamp("2024-02-13")], "end": [pd.Timestamp("2024-02-15")]})
+    _, model, _ = choose_fitted(h, ev, ForecastSettings())
+    assert isinstance(model, EventAdjusted)
+    again = model_from_dict(json.loads(json.dumps(model.to_dict())))
+    horizon = next_week(h, days=21)
+    a, b = model.predict(horizon, ev), again.predict(horizon, ev)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
