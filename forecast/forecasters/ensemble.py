@@ -90,13 +90,18 @@ class Ensemble(Forecaster):
         One weight per member (normalised to sum to 1); ``"equal"``; or ``"learned"``
         (default: from the inner backtest, see the module docstring; equal weights
         when there is too little history).
+    shrink
+        Share of equal weights mixed into learned weights (0: the inner optimum,
+        1: equal weights).
     """
 
-    param_names = ("members", "weights")
+    param_names = ("members", "weights", "shrink")
 
     def __init__(self, members: Sequence[str] = ("topdown", "slot_mean"),
-                 weights: Sequence[float] | str | None = "learned", **kwargs: Any) -> None:
+                 weights: Sequence[float] | str | None = "learned", shrink: float = 0.25,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.shrink = shrink
         self.members = tuple(m if isinstance(m, str) else (str(m[0]), dict(m[1]))
                              for m in members)
         self.weights = weights if weights is None or isinstance(weights, str) else tuple(
@@ -194,7 +199,7 @@ class Ensemble(Forecaster):
         if common is None or len(common[1]) < MIN_WEIGHT_POINTS:
             return equal
         preds, actual = common
-        return combination_weights(preds, actual)
+        return combination_weights(preds, actual, shrink=float(self.shrink))
 
     def origin_forecasts(self, hist, origins, grid=None, lead_weeks=1, events=None):
         per_member = self._member_origin_forecasts(hist, origins, grid, lead_weeks, events)
