@@ -47,8 +47,8 @@ from forecast.backtest import (  # noqa: E402
 )
 from forecast.config import load_config  # noqa: E402
 from forecast.forecasters import build_model  # noqa: E402
-from forecast.forecasters.select import choose_fitted, fit_forecast  # noqa: E402
 from forecast.forecasters.base import Forecaster, quantile_column  # noqa: E402
+from forecast.forecasters.select import choose_fitted, fit_forecast  # noqa: E402
 
 CONFIGS = ROOT / "benchmarks" / "configs"
 BENCH_VENV = ROOT / ".venv-bench-forecast" / "bin" / "python"

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .forecasters.daygrid import NS_PER_DAY, day_numbers
 from .forecasters.base import (
     DEFAULT_QUANTILES,
     Forecaster,
@@ -39,6 +38,7 @@ from .forecasters.base import (
     prepare_history,
     quantile_column,
 )
+from .forecasters.daygrid import NS_PER_DAY, day_numbers
 
 __all__ = [
     "TypeEffect",
