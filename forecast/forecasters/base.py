@@ -566,7 +566,8 @@ class Forecaster:
         Origins leaving less than two weeks of training data are skipped, as are
         origins where the model cannot be fitted.
         """
-        day, _ = day_numbers(hist["ds"])
+        stamps = hist["ds"].to_numpy()
+        day, _ = day_numbers(stamps)
         observed = ~hist["filled"].to_numpy()
         y = hist["y"].to_numpy()
         if self.uses_grid() and grid is None:
@@ -580,7 +581,8 @@ class Forecaster:
             if rows.size == 0:
                 continue
             try:
-                mean = self._origin_mean(hist, grid, int(origin), n_train, rows, events)
+                mean = self._origin_mean(hist, grid, int(origin), n_train,
+                                         pd.DatetimeIndex(stamps[rows]), events)
             except (ModelError, ValueError, np.linalg.LinAlgError):
                 continue
             parts.append((np.full(rows.size, origin), rows, (day[rows] - origin) // 7 + 1, mean))
@@ -592,18 +594,16 @@ class Forecaster:
         return OriginForecasts(o, r, k, m, y[r])
 
     def _origin_mean(self, hist: pd.DataFrame, grid: DayGrid | None, origin: int, n_train: int,
-                     rows: np.ndarray, events: pd.DataFrame | None) -> np.ndarray:
-        """Forecast of ``hist`` rows ``rows`` by a clone fitted on the first ``n_train`` rows."""
+                     horizon: pd.DatetimeIndex, events: pd.DataFrame | None) -> np.ndarray:
+        """Forecast of ``horizon`` by a clone fitted on the first ``n_train`` rows."""
         m = self._clone_unfitted()
-        train = hist.iloc[:n_train]
         m.interval_s_ = getattr(self, "interval_s_", 1800)
-        m.last_ds_ = pd.Timestamp(train["ds"].iloc[-1])
+        m.last_ds_ = pd.Timestamp(hist["ds"].to_numpy()[n_train - 1])
         if self.uses_grid():
             m._fit_grid(grid.before(origin))
         else:
-            m._fit(train.reset_index(drop=True), events)
-        return np.asarray(m._predict_mean(pd.DatetimeIndex(hist["ds"].to_numpy()[rows]), events),
-                          dtype="float64")
+            m._fit(hist.iloc[:n_train].reset_index(drop=True), events)
+        return np.asarray(m._predict_mean(horizon, events), dtype="float64")
 
     def _calibrate(self, hist: pd.DataFrame, events: pd.DataFrame | None,
                    grid: DayGrid | None = None) -> ResidualCalibration:
