@@ -290,10 +290,10 @@ class ResidualCalibration:
         if self.n_ >= self.min_points:
             self.z_grid_ = np.quantile(z, self.GRID)
         else:
-            from scipy import stats
+            from scipy.special import ndtri  # the standard normal quantile function
 
             sd = float(np.sqrt(np.mean(z**2)))
-            self.z_grid_ = stats.norm.ppf(self.GRID) * max(sd, 1e-6)
+            self.z_grid_ = ndtri(self.GRID) * max(sd, 1e-6)
         return self
 
     def _var(self, mean: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
@@ -308,16 +308,16 @@ class ResidualCalibration:
 
         ``lead`` gives each row's lead week (1 = first week after the origin; None: 1).
         """
-        from scipy import stats
+        from scipy.special import ndtri  # the standard normal quantile function
 
         mean = np.maximum(np.asarray(mean, dtype="float64"), 0.0)
         qs = np.asarray(qs, dtype="float64")
         if self.z_grid_ is None:
-            z = stats.norm.ppf(qs)
+            z = ndtri(qs)
         else:
             # interpolate on the normal-score scale so tails beyond the grid extend sensibly
-            grid_n = stats.norm.ppf(self.GRID)
-            zq = stats.norm.ppf(qs)
+            grid_n = ndtri(self.GRID)
+            zq = ndtri(qs)
             z = np.interp(zq, grid_n, self.z_grid_)
             lo, hi = zq < grid_n[0], zq > grid_n[-1]
             slope_lo = (self.z_grid_[1] - self.z_grid_[0]) / (grid_n[1] - grid_n[0])
