@@ -336,20 +336,23 @@ def holiday_errors(hist, events, holidays: pd.DataFrame) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("dataset", choices=["bank", "technion"])
+    ap.add_argument("dataset", choices=["bank", "bank5", "technion"])
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--speed", action="store_true", help="time a year of synthetic history")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    if args.dataset == "bank":
-        hist, events, cfg = load("bank_calls_30min.toml")
+    if args.dataset in ("bank", "bank5"):
+        five = args.dataset == "bank5"
+        hist, events, cfg = load("bank_calls_5min.toml" if five else "bank_calls_30min.toml")
         folds = [Fold(i + 1, pd.Timestamp(d), pd.Timestamp(d) + pd.Timedelta(days=7))
                  for i, d in enumerate(["2003-09-29", "2003-10-06", "2003-10-13", "2003-10-20"])]
-        rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers, [28, 140],
-                          with_plain=False)
-        print("## bank_calls, 30 minutes, 4 one-week folds\n")
+        rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers,
+                          [168, 840] if five else [28, 140], with_plain=False)
+        print(f"## bank_calls, {5 if five else 30} minutes, 4 one-week folds\n")
         print(table(rows), flush=True)
+        if five:
+            return
         origins = [pd.Timestamp("2003-08-04") + pd.Timedelta(weeks=k) for k in range(8)]
         print("\n### By lead week (ensemble + events; origins 2003-08-04 ... 09-22 weekly, "
               "each forecasting 4 weeks)\n")
