@@ -5,7 +5,8 @@ learned from the history:
 
 * the *in-event* multiplier ``1 + (lift - 1) * exp(-t / decay_s)``, with ``t`` the time
   since the event started: a campaign lifts for days and fades, an outage spikes and
-  fades within hours, a holiday is flat (``decay_s = None``, a constant multiplier);
+  fades within hours, a holiday is flat (``decay_s = None``, a constant multiplier;
+  holidays are always fitted flat, see :data:`FLAT_TYPES`);
 * the *next-day* multiplier ``post_lift`` on the next open day after the event that
   is not itself a holiday (the day after a holiday runs high);
 * holidays on which the queue was closed (every interval of the day missing from the
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 DAY = pd.Timedelta(days=1)
+#: event types whose effect is flat over the event (a whole-day state, not a shock:
+#: the time since a holiday's midnight start says nothing about its volume)
+FLAT_TYPES = frozenset({"holiday"})
 #: decay times tried (seconds): 30 minutes to 30 days; ``None`` (flat) is tried too
 DECAY_GRID_S = tuple(float(x) for x in np.geomspace(1800, 30 * 86400, 28))
 
@@ -346,7 +350,8 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
         lift, decay = 1.0, None
         if n_events:
             lift, decay = _fit_decay(np.concatenate(elapsed), np.concatenate(weight),
-                                     np.concatenate(yy), np.concatenate(ee))
+                                     np.concatenate(yy), np.concatenate(ee),
+                                     flat_only=etype in FLAT_TYPES)
         # next-day effect, once per post day
         seen: set[int] = set()
         ys = es = 0.0
@@ -373,11 +378,12 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
     return out
 
 
-def _fit_decay(elapsed: np.ndarray, weight: np.ndarray, y: np.ndarray, e: np.ndarray
-               ) -> tuple[float, float | None]:
-    """Least squares ``y ~ e * (1 + w * beta * g(t))`` over a grid of decay times."""
+def _fit_decay(elapsed: np.ndarray, weight: np.ndarray, y: np.ndarray, e: np.ndarray,
+               flat_only: bool = False) -> tuple[float, float | None]:
+    """Least squares ``y ~ e * (1 + w * beta * g(t))`` over a grid of decay times
+    (only the flat shape when ``flat_only``)."""
     fits = []
-    for decay in (None, *DECAY_GRID_S):
+    for decay in (None, *(() if flat_only else DECAY_GRID_S)):
         g = weight * (np.ones_like(elapsed) if decay is None else np.exp(-elapsed / decay))
         denom = float(np.sum(g * g * e))
         if denom <= 0:

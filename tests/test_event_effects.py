@@ -247,3 +247,18 @@ def test_wrapping_a_model_fitted_on_clean_history_equals_fitting_the_wrapper(out
     direct = build_model("topdown", ev).fit(h, ev)
     horizon = next_week(h)
     pd.testing.assert_frame_equal(shared.predict(horizon, ev), direct.predict(horizon, ev))
+
+
+def test_holidays_are_fitted_flat_even_when_their_first_hours_stand_out():
+    h = history(weeks=12, seed=5)
+    days = ["2024-02-07", "2024-02-21", "2024-03-06"]
+    for i, d in enumerate(days):  # open holidays: a morning rush then 0.8 of normal
+        h = _with_effect(h, d, pd.Timestamp(d) + pd.Timedelta(days=1), 0.8, None, seed=i)
+        morning = (h["ds"] >= pd.Timestamp(d) + pd.Timedelta(hours=8)) & (
+            h["ds"] < pd.Timestamp(d) + pd.Timedelta(hours=9))
+        h.loc[morning, "y"] *= 3
+    ev = _events(*[(f"holiday {i}", "holiday", d, pd.Timestamp(d) + pd.Timedelta(days=1), 1.0)
+                   for i, d in enumerate(days)])
+    eff = learn_event_effects(h, ev).effect("holiday")
+    assert eff.decay_s is None
+    assert 0.8 < eff.lift < 1.2  # the day's average, rush included (2 of 20 intervals x3)
