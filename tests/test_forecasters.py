@@ -423,3 +423,12 @@ def test_the_automatically_chosen_model_round_trips_through_json_exactly():
     horizon = next_week(h, days=21)
     a, b = model.predict(horizon, ev), again.predict(horizon, ev)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.slow
+def test_slow_candidates_are_scored_on_the_last_origins_too(hist):
+    from forecast.forecasters.select import choose_fitted
+
+    _, _, board = choose_fitted(hist, None, ForecastSettings(backtest_folds=2),
+                                candidates=["ensemble", "holt_winters"])
+    assert board["wape"].notna().all()  # holt_winters calibrates in-sample, yet is scored

@@ -26,7 +26,7 @@ import pandas as pd
 from ..config import ForecastSettings
 from ..exceptions import ForecastError, ModelError, ModelFallbackWarning
 from .aht import forecast_aht
-from .base import MODELS, Forecaster, as_horizon, make_model, prepare_history
+from .base import MODELS, Forecaster, as_horizon, inner_origins, make_model, prepare_history
 
 __all__ = ["AUTO_CANDIDATES", "DEFAULT_MODEL", "SELECT_MARGIN", "ModelChoice", "build_model",
            "select_model", "choose_fitted", "pick_with_margin", "fit_forecast",
@@ -202,14 +202,23 @@ def _subset(fc, sel):
                            fc.actual[sel])
 
 
-def _fit_candidates(hist: pd.DataFrame, events: pd.DataFrame | None, names: Sequence[str]
-                    ) -> tuple[dict[str, Forecaster], dict[str, float]]:
+def _last_day(hist: pd.DataFrame) -> int:
+    from .daygrid import day_numbers
+
+    return int(day_numbers(pd.DatetimeIndex([hist["ds"].iloc[-1]]))[0][0])
+
+
+def _fit_candidates(hist: pd.DataFrame, events: pd.DataFrame | None, names: Sequence[str],
+                    slow_origins: int = 4) -> tuple[dict[str, Forecaster], dict[str, float]]:
     """Fit each candidate on the whole history, sharing the work they have in common.
 
     Event effects are learned and removed once for all models that do not handle
     events themselves; the day grid is built once; an ensemble whose members are
     also candidates reuses their fits and their inner origin forecasts. Seconds are
     per candidate (an ensemble built from fitted members costs only its combination).
+    Slow models (``cheap = False``, e.g. Prophet), which calibrate in-sample, are refitted
+    at the last ``slow_origins`` weekly origins to be scored; every candidate is then
+    compared on those origins only.
     """
     import time
 
@@ -232,7 +241,8 @@ def _fit_candidates(hist: pd.DataFrame, events: pd.DataFrame | None, names: Sequ
         t0 = time.perf_counter()
         try:
             if MODELS[name].handles_events:
-                fitted[name] = make_model(name).fit(hist, events)
+                base = fitted[name] = make_model(name).fit(hist, events)
+                data, data_events = hist, events
             else:
                 if name == "ensemble" and all(m in bases for m in default_members):
                     base = Ensemble.from_fitted([bases[m] for m in default_members], clean,
@@ -241,6 +251,12 @@ def _fit_candidates(hist: pd.DataFrame, events: pd.DataFrame | None, names: Sequ
                     base = make_model(name)._fit_prepared(clean, None, grid)
                 bases[name] = base
                 fitted[name] = EventAdjusted.from_fitted(base, effects) if wrap else base
+                data, data_events = clean, None
+            if getattr(base, "_inner", None) is None:
+                # slow models calibrate in-sample: refit them at the last few origins only
+                base._inner = base.origin_forecasts(
+                    data, inner_origins(_last_day(data), max(int(slow_origins), 1)),
+                    lead_weeks=1, events=data_events)
         except (ForecastError, ValueError, np.linalg.LinAlgError) as exc:
             warnings.warn(f"model '{name}' failed: {exc}", ModelFallbackWarning, stacklevel=3)
         seconds[name] = time.perf_counter() - t0 + shared_s / len(names)
@@ -273,7 +289,7 @@ def choose_fitted(
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         make_model(unknown[0])  # raises ModelError naming the allowed models
-    fitted, seconds = _fit_candidates(hist, events, names)
+    fitted, seconds = _fit_candidates(hist, events, names, settings.backtest_folds)
     origin_sets = [set(np.unique(_inner_of(m).lead1().origin).tolist())
                    for m in fitted.values() if _inner_of(m) is not None]
     keep = np.array(sorted(set.intersection(*origin_sets))) if origin_sets else None
