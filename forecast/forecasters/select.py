@@ -160,13 +160,13 @@ def _inner_board_row(name: str, model: Forecaster, keep: np.ndarray | None,
     from .base import ResidualCalibration
 
     inner = _inner_of(model)
-    if inner is None or len(inner.row) == 0:
+    one = None if inner is None else inner.lead1()
+    if one is not None and keep is not None:
+        one = _subset(one, np.isin(one.origin, keep))
+    if one is None or len(one.row) == 0:
         return {"model": name, **{k: np.nan for k in ("wape", "mase", "bias", "coverage_80",
                                                       "coverage_95", "peak_wape")},
                 "fit_s": fit_s}
-    one = inner.lead1()
-    if keep is not None:
-        one = _subset(one, np.isin(one.origin, keep))
     lo80, hi80, lo95, hi95 = (np.full(len(one.row), np.nan) for _ in range(4))
     origins = np.unique(one.origin)
     block = np.searchsorted(origins, one.origin) * COVERAGE_BLOCKS // max(len(origins), 1)
