@@ -159,6 +159,27 @@ class TestRequiredAgents:
         sl = service_level(r.agents, [3.3, 47.0, 222.2], 200, 20)
         assert sl == pytest.approx([0.8, 0.8, 0.8], abs=1e-12)
 
+    def test_erlang_a_reports_the_metrics_of_its_answer_whatever_binds(self):
+        # occupancy, abandonment and service level each bind in one of these intervals,
+        # including where the Erlang C answer is already the Erlang A answer
+        loads = np.array([50.9999, 6.95043, 6.20162, 0.4])
+        aht = np.array([432.049, 390.292, 412.833, 300.0])
+        r = required_agents(loads, aht, 0.8, 20, patience_s=180, max_abandon=0.05,
+                            max_occupancy=0.85)
+        m = erlang_a(r.agents_integer, loads / aht, aht, 180, 20)
+        assert np.all(np.isfinite(r.service_level)) and np.all(np.isfinite(r.abandonment))
+        assert r.service_level == pytest.approx(m.service_level, rel=1e-12)
+        assert r.abandonment == pytest.approx(m.p_abandon, rel=1e-12)
+        assert r.occupancy == pytest.approx(m.occupancy, rel=1e-12)
+        assert np.all(r.agents_fractional > r.agents_integer - 1)
+        assert np.all(r.agents_fractional <= r.agents_integer)
+
+    def test_subnormal_loads_need_one_agent_and_return(self):
+        r = required_agents([5e-324, 1e-300, 0.0], 10, 0.95, 278)
+        assert list(r.agents_integer) == [1, 1, 0]
+        m = erlang_a(1, np.array([5e-324, 1e-300]) / 10, 10, 180, 20)
+        assert np.all(m.service_level == 1.0)
+
     def test_max_abandon_without_patience_is_an_error(self):
         with pytest.raises(ValueError, match="patience"):
             required_agents(10, 300, 0.8, 20, max_abandon=0.05)

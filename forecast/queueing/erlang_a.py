@@ -69,6 +69,7 @@ __all__ = ["ErlangAResult", "erlang_a"]
 FloatArray = NDArray[np.float64]
 
 #: below this value of P(x, y) the series form replaces the incomplete gamma form
+_NEGLIGIBLE_LOAD = 1e-200
 _SERIES_BELOW = 1e-150
 
 
@@ -190,7 +191,10 @@ def _erlang_a_int(n, lam, aht_s, patience_s, target_s, *, want_asa: bool = True)
     out["asa_s"][none] = np.inf
     out["occupancy"][none] = 1.0
 
-    work = (n > 0) & (lam > 0)
+    # loads below 1e-200 Erlangs are zero to double precision (and 1 / load overflows)
+    work = (n > 0) & (load > _NEGLIGIBLE_LOAD)
+    tiny = (n > 0) & (lam > 0) & ~work
+    out["occupancy"][tiny] = np.minimum(load[tiny] / n[tiny], 1.0)
     if np.any(work):
         nw, a, h, pat, t = n[work], load[work], aht_s[work], patience_s[work], target_s[work]
         x = nw * pat / h

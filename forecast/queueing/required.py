@@ -98,7 +98,6 @@ def _inverse_b_at_start(n0: FloatArray, load: FloatArray) -> FloatArray:
         return total
     with np.errstate(over="ignore", divide="ignore"):
         inv_a = 1.0 / load
-    ratio0 = n0 * inv_a
     # prefix length needing more than j terms, j = 0 .. max-1 (terms is non-increasing)
     counts = np.searchsorted(-terms, -np.arange(1, int(terms[0]) + 1), side="right")
     buf = np.empty_like(load)
@@ -106,8 +105,8 @@ def _inverse_b_at_start(n0: FloatArray, load: FloatArray) -> FloatArray:
         for j in range(int(terms[0]) - 1, -1, -1):
             m = counts[j]
             r = buf[:m]
-            np.multiply(inv_a[:m], j, out=r)
-            np.subtract(ratio0[:m], r, out=r)  # (n0 - j) / A
+            np.subtract(n0[:m], j, out=r)
+            np.multiply(r, inv_a[:m], out=r)  # (n0 - j) / A; inf, not NaN, for subnormal A
             np.multiply(r, total[:m], out=r)
             np.add(r, 1.0, out=total[:m])
     return total
@@ -146,6 +145,8 @@ def _erlang_c_search(a, h, t, sl, max_asa, n_occ):
     while idx.size:
         ab = aa * b
         c = n * b / (gap + ab)
+        if np.isnan(c).any():  # cannot happen for valid input; never loop on it
+            raise FloatingPointError("Erlang C search met a NaN probability")
         cd = c * decay
         ok = cd <= miss
         if check_occ:
@@ -385,7 +386,7 @@ def _required_erlang_a(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_sl, has_asa)
         for part in (slice(0, idx.size), slice(idx.size, None)):
             c_idx, c_n, c_ok = cand[part], n_cand[part], ok[part]
             mp = {k: v[part] for k, v in m.items()}
-            up = c_ok & (c_n < hi[c_idx])
+            up = c_ok & (c_n <= hi[c_idx])  # <=: the first probe is hi itself
             store(hi_m, c_idx[up], mp, up)
             hi[c_idx[up]] = c_n[up]
             down = ~c_ok & (c_n >= lo[c_idx])
