@@ -153,7 +153,7 @@ def measure(path: Path, hours: str, code: Path = ROOT) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queues", type=int, default=1000)
-    ap.add_argument("--formats", nargs="+", default=["csv", "csv.gz", "parquet"])
+    ap.add_argument("--formats", nargs="*", default=["csv", "csv.gz", "parquet"])
     ap.add_argument("--hours", nargs="+", default=["given", "inferred"],
                     choices=["given", "inferred"])
     ap.add_argument("--repeats", type=int, default=2)

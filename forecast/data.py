@@ -131,6 +131,8 @@ _HAS_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d
 _STRIP_OFFSET_RE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 # day/month/year or month/day/year with '/', '.' or '-' and a four-digit year
 _DMY_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(.*)$"
+# a plain decimal number (what pandas.to_numeric reads, without hex, NaN or thousands marks)
+_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^(?i:[+-]?inf(?:inity)?)$"
 # a clock time whose minutes were cut to one digit ('09:3'): a truncated line
 _CUT_TIME_RE = r"\d:\d$"
 
@@ -255,9 +257,9 @@ def read_volumes(
         if _fast_path_ok(path, encoding, timestamps, timestamp_format, sniff):
             out = _read_csv_fast(path, sniff, cols, **opts)
         if out is None:  # the exact path: repairs, or the first bad row named
-            frame, lines = _read_csv_exact(path, sniff, cols, encoding)
-            out = _validate(frame, lines, path, cols, decimal_comma=sniff.delimiter != ",",
-                            **opts)
+            _release_arrow_memory()
+            out = _validate(*_read_csv_exact(path, sniff, cols, encoding), path, cols,
+                            decimal_comma=sniff.delimiter != ",", **opts)
     out.attrs["timezone"] = timezone
     out.attrs["source"] = str(path)
     return out
@@ -300,6 +302,13 @@ class _Where:
 
     def line(self, position: int) -> int:
         return int(self.lines[position])
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory pyarrow's pool keeps after a large read back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _check_encoding(encoding: str) -> str:
@@ -610,8 +619,22 @@ def _read_parquet(path: Path, cols: _Columns) -> pd.DataFrame:
 
 def _read_csv_exact(path: Path, sniff: _Sniff, cols: _Columns, encoding: str
                     ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Read every wanted column as text; returns the frame and each row's line number."""
+    """Read every wanted column as text; returns the frame and each row's line number.
+
+    Text is read by pyarrow (compact arrow strings) when line numbers are certain to
+    follow row positions (no empty lines, every row complete); else by pandas.
+    """
     use = {sniff.names[c]: c for c in cols.wanted if c in sniff.names}
+    frame = _read_text_arrow(path, sniff, use, encoding)
+    if frame is not None:
+        lines = frame.index.to_numpy() + 2
+        blank = (frame == "").all(axis=1).to_numpy()
+        if blank.any():
+            frame, lines = frame[~blank], lines[~blank]
+        if frame.empty:
+            raise DataValidationError("no data rows after the header", file=path)
+        _check_last_line(path, sniff, encoding, int(lines[-1]))
+        return frame.reset_index(drop=True), lines
     try:
         frame = pd.read_csv(
             path,
@@ -643,6 +666,45 @@ def _read_csv_exact(path: Path, sniff: _Sniff, cols: _Columns, encoding: str
         raise DataValidationError("no data rows after the header", file=path)
     _check_last_line(path, sniff, encoding, int(lines[-1]))
     return frame.reset_index(drop=True), lines
+
+
+def _read_text_arrow(path: Path, sniff: _Sniff, use: dict[str, str], encoding: str
+                     ) -> pd.DataFrame | None:
+    """All wanted columns as arrow-backed text, or ``None`` when pandas must read it."""
+    if encoding != "utf-8-sig" or _compression(path) not in (None, "gzip", "bz2"):
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        if _has_empty_line(path):  # pyarrow skips them: row positions would not be lines
+            return None
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sniff.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(use), column_types={c: pa.large_string() for c in use},
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError):
+        return None  # short or long rows, bad UTF-8, damage: pandas names the line
+    frame = pd.DataFrame({use[c]: pd.array(table.column(c), dtype="str") for c in use})
+    del table
+    return frame
+
+
+def _has_empty_line(path: Path) -> bool:
+    """Does the file hold an empty line before its end? (streamed, any compression)"""
+    tail = b""
+    with _open_binary(path) as handle:
+        while block := handle.read(1 << 24):
+            data = tail + block
+            body, tail = data[:-4], data[-4:]
+            if b"\n\n" in body or b"\n\r\n" in body:
+                return True
+    end = tail.rstrip(b"\r\n")
+    return b"\n\n" in end or b"\n\r\n" in end
 
 
 def _line_of_byte(path: Path, encoding: str) -> int | None:
@@ -754,10 +816,14 @@ def _validate(frame: pd.DataFrame, lines: np.ndarray, path: Path, cols: _Columns
         out["abandoned"] = _parse_numbers(frame[cols.abandoned], cols.abandoned, where,
                                           what="a count of abandoned contacts",
                                           allow_missing=True, decimal_comma=decimal_comma)
+    for name in list(frame.columns):  # free the parsed text now
+        del frame[name]
 
     out, where = _check_duplicates(out, instant, where, cols.timestamp, timezone)
     _check_grid(out, where, cols.timestamp)
-    out = out.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
+    codes, names = pd.factorize(out["queue"], sort=True)
+    order = np.lexsort((out["ds"].to_numpy().astype("datetime64[s]").view(np.int64), codes))
+    out = out.take(order).reset_index(drop=True)
     out["ds"] = out["ds"].astype(DS_DTYPE)
     return out
 
@@ -771,9 +837,10 @@ def _drop_repeated_headers(frame: pd.DataFrame, lines: np.ndarray, path: Path,
     """Rows that repeat the header (exports concatenated with ``cat``) are dropped."""
     if pd.api.types.is_datetime64_any_dtype(frame[cols.timestamp].dtype):
         return frame, lines
-    ts = frame[cols.timestamp].astype("str").str.strip()
-    vol = frame[cols.volume].astype("str").str.strip()
+    ts, _ = _as_text(frame[cols.timestamp])
+    vol, _ = _as_text(frame[cols.volume])
     header = ((ts == cols.timestamp) & (vol == cols.volume)).to_numpy()
+    del ts, vol
     if not header.any():
         return frame, lines
     where = ", ".join(str(int(x)) for x in lines[header][:5])
@@ -802,8 +869,12 @@ def _drop_totals_rows(frame: pd.DataFrame, lines: np.ndarray, path: Path,
 
 
 def _as_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Stripped text of a column and a mask of empty cells."""
-    text = raw.astype("str").str.strip()
+    """Stripped text of a column and a mask of empty cells (no copy when nothing needs
+    stripping)."""
+    text = raw.astype("str")
+    arr = _arrow(text)
+    if arr is None or arr.null_count or _matches(text, r"^\s|\s$").any():
+        text = text.str.strip()
     empty = (raw.isna() | (text == "")).to_numpy()
     return text, empty
 
@@ -918,6 +989,17 @@ def _need_timezone(timezone: str | None, where: _Where, column: str) -> str:
 
 
 def _to_datetime(text: pd.Series, where: _Where, column: str, utc: bool = False) -> pd.Series:
+    arr = _arrow(text)
+    if arr is not None and not utc:  # plain ISO 8601 parses in arrow, without Python objects
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            sec = pc.cast(arr, pa.timestamp("s")).to_numpy().view(np.int64)
+            if sec.size and _FIRST_S <= sec.min() and sec.max() < _END_S:
+                return pd.Series((sec * 1_000_000_000).view(DS_DTYPE), index=text.index)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+            pass
     ts = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
     bad = ts.isna().to_numpy()
     if bad.all() and not utc:
@@ -982,6 +1064,25 @@ def _day_month_order(text: pd.Series, where: _Where, column: str) -> pd.Series |
     return ts
 
 
+def _numbers_in_arrow(text: pd.Series, empty: np.ndarray) -> np.ndarray | None:
+    """Parse decimal text to float64 in arrow (NaN where empty or not a number), or
+    ``None`` when the column is not arrow-backed."""
+    arr = _arrow(text)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ok = pc.match_substring_regex(arr, _NUMBER_RE)
+    try:
+        parsed = pc.cast(pc.if_else(ok, arr, pa.scalar(None, arr.type)), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = np.array(parsed.to_numpy(zero_copy_only=False), dtype=np.float64)
+    values[empty] = np.nan
+    return values
+
+
 def _parse_numbers(
     raw: pd.Series, column: str, where: _Where, *, what: str, allow_missing: bool,
     decimal_comma: bool = False, high: float | None = None, high_hint: str = "",
@@ -995,9 +1096,11 @@ def _parse_numbers(
         empty = empty | null
         if decimal_comma and text.str.contains(",", regex=False).any():
             text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )
+        values = _numbers_in_arrow(text, empty)
+        if values is None:  # not arrow-backed: pandas parses (Python objects, more memory)
+            values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
         bad_text = np.isnan(values) & ~empty
         if bad_text.any():
             pos = int(np.argmax(bad_text))
@@ -1028,38 +1131,53 @@ def _check_duplicates(
     timezone: str | None,
 ) -> tuple[pd.DataFrame, _Where]:
     """Drop exact repeats of a row; reject two different rows for one queue and time;
-    sum the two rows of a fall-back hour."""
-    key = out[["queue"]].assign(t=instant if instant is not None else out["ds"])
-    dup = key.duplicated(keep="first").to_numpy()
-    if instant is None and dup.any() and timezone is not None:
+    sum the two rows of a fall-back hour.
+
+    Works on integer codes and seconds (no hashing of text); only the rows that share
+    a (queue, time) with another are looked at more closely.
+    """
+    codes = pd.factorize(out["queue"])[0]
+    rows, firsts, sizes = _repeated(codes, _seconds(instant if instant is not None
+                                                     else out["ds"]))
+    later = rows != firsts  # repeats of an earlier row
+    if later.any() and instant is None and timezone is not None:
         # naive file repeating the ambiguous local hour of a fall-back day: allowed once
-        dup_all = key.duplicated(keep=False).to_numpy()
-        ambiguous = _ambiguous(out["ds"], timezone) & dup_all
-        twice = key.groupby(["queue", "t"], sort=False)["t"].transform("size").to_numpy() == 2
-        dup = dup & ~(ambiguous & twice)
-    if dup.any():
-        whole = key.assign(**{c: out[c] for c in out.columns if c not in ("queue", "ds")})
-        exact = dup & whole.duplicated(keep="first").to_numpy()
-        if exact.any():
-            shown = ", ".join(str(where.line(int(p))) for p in np.flatnonzero(exact)[:5])
-            _repair(f"{where.path}: dropped {int(exact.sum())} exact duplicate row(s) (line "
+        ambiguous = _ambiguous(out["ds"].iloc[rows], timezone)
+        later &= ~(ambiguous & (sizes == 2))
+    if later.any():
+        same = np.ones(rows.size, dtype=bool)
+        for c in [c for c in out.columns if c not in ("queue", "ds")]:
+            v = out[c].to_numpy(dtype="float64", na_value=np.nan)
+            a, b = v[rows], v[firsts]
+            same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        exact = rows[later & same]
+        if exact.size:
+            shown = ", ".join(str(where.line(int(p))) for p in np.sort(exact)[:5])
+            _repair(f"{where.path}: dropped {exact.size} exact duplicate row(s) (line "
                     f"{shown}); overlapping exports?")
-            keep = ~exact
-            out, key, dup = out[keep], key[keep], dup[keep]
+            keep = np.ones(len(out), dtype=bool)
+            keep[exact] = False
+            new_index = np.cumsum(keep) - 1
+            stay = keep[rows]
+            rows, firsts, later = new_index[rows[stay]], new_index[firsts[stay]], \
+                (later & ~same)[stay]
+            out, codes = out[keep], codes[keep]
             where = _Where(where.path, where.lines[keep])
             instant = instant[keep] if instant is not None else None
-    if dup.any():
-        pos = int(np.argmax(dup))
-        q, t = key.iloc[pos]["queue"], key.iloc[pos]["t"]
-        same = ((key["queue"] == q) & (key["t"] == t)).to_numpy()
-        first = int(np.argmax(same))
-        raise where.error(
-            f"duplicate row for queue '{q}' at {out['ds'].iloc[pos]} (first at row "
-            f"{where.line(first)}) with different values; expected each queue and interval "
-            "once", pos, column,
-        )
-    local_dup = out.duplicated(["queue", "ds"], keep=False).to_numpy()
-    if local_dup.any():  # fall-back hour: two instants, one local interval -> sum
+        if later.any():
+            i = int(np.argmin(np.where(later, rows, np.iinfo(np.int64).max)))
+            pos, first = int(rows[i]), int(firsts[i])
+            raise where.error(
+                f"duplicate row for queue '{out['queue'].iloc[pos]}' at {out['ds'].iloc[pos]} "
+                f"(first at row {where.line(first)}) with different values; expected each "
+                "queue and interval once", pos, column,
+            )
+    if instant is None and timezone is None:
+        return out, where
+    members, _, _ = _repeated(codes, _seconds(out["ds"]))
+    if members.size:  # fall-back hour: two instants, one local interval -> sum
+        local_dup = np.zeros(len(out), dtype=bool)
+        local_dup[members] = True
         agg = {"y": "sum"}
         if "abandoned" in out.columns:
             agg["abandoned"] = lambda s: s.sum(min_count=1)
@@ -1071,6 +1189,46 @@ def _check_duplicates(
         out = pd.concat([out[~local_dup], merged], ignore_index=True)
         where = _Where(where.path, np.concatenate([where.lines[~local_dup], first_line]))
     return out, where
+
+
+def _seconds(ds: pd.Series) -> np.ndarray:
+    """Whole seconds since the epoch of naive or aware (as UTC) timestamps."""
+    if getattr(ds.dt, "tz", None) is not None:
+        ds = ds.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ds.to_numpy().astype("datetime64[s]").view(np.int64)
+
+
+def _repeated(codes: np.ndarray, sec: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sharing their (code, sec) with another row, in file order: their positions,
+    the position of their group's first row, and the group's size (small arrays; the
+    full-length work is one sort of a combined integer key)."""
+    n = len(codes)
+    if n == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    key = (np.asarray(codes, dtype=np.int64) << 40) | (sec - sec.min())
+    order = np.argsort(key, kind="stable")  # stable: file order within a key
+    key = key[order]
+    same = key[1:] == key[:-1]
+    del key
+    if not same.any():
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    in_group = np.zeros(n, dtype=bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    sorted_pos = np.flatnonzero(in_group)  # positions in sorted order, grouped
+    starts = np.ones(sorted_pos.size, dtype=bool)
+    starts[1:] = ~same[sorted_pos[1:] - 1] | (sorted_pos[1:] != sorted_pos[:-1] + 1)
+    group = np.cumsum(starts) - 1
+    head = np.flatnonzero(starts)
+    counts = np.diff(np.append(head, sorted_pos.size))
+    rows = order[sorted_pos]
+    firsts = order[sorted_pos[head[group]]]
+    sizes = counts[group]
+    back = np.argsort(rows, kind="stable")
+    return rows[back], firsts[back], sizes[back]
 
 
 def _ambiguous(ds: pd.Series, timezone: str) -> np.ndarray:

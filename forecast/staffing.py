@@ -45,8 +45,8 @@ import pandas as pd
 
 from .config import QueueConfig
 from .exceptions import DataValidationError
-from .queueing import erlang_a, required_agents
 from .queueing import asa as erlang_c_asa
+from .queueing import erlang_a, required_agents
 from .queueing import occupancy as erlang_c_occupancy
 from .queueing import service_level as erlang_c_service_level
 
