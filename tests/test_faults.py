@@ -279,9 +279,6 @@ def short_volumes(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(reason="slot lookups write into read-only arrays from pandas' to_numpy "
-                          "(forecasters/base.py lookup_by_slot, topdown.py _predict_mean) when "
-                          "the horizon has slots the history never saw", strict=False)
 def test_a_queue_with_too_little_history_is_planned_or_says_how_much_it_needs(tmp_path):
     config = tiny_centre(tmp_path, volumes=short_volumes(tmp_path), model="auto")
     result = plan(config, "--out", tmp_path / "out")
