@@ -82,8 +82,7 @@ interval_min = 30
 volumes = "{volumes_path.name}"
 
 [forecast]
-model = "topdown"
-horizon_days = 7
+horizon_days = 7  # model: the default ("auto")
 
 [defaults]
 channel = "voice"
