@@ -36,6 +36,7 @@ from forecast.queueing import required_agents  # noqa: E402
 
 INTERVAL_S = 900
 TARGET_S, SHARE, PATIENCE_S = 20.0, 0.8, 120.0
+LONG_TARGET_S = 180.0
 PEER_PY = ROOT / ".venv-bench-erlang" / "bin" / "python"
 
 PEER_SCRIPT = r"""
@@ -43,7 +44,7 @@ import json, sys, time
 import numpy as np
 from pyworkforce.queuing import ErlangC
 data = np.load(sys.argv[1])
-target_s, interval_min, share = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+target_s, interval_s, share = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 volume, aht = data["volume"], data["aht"]
 best, answers, raised = float("inf"), None, 0
 for _ in range(int(sys.argv[2])):
@@ -51,7 +52,8 @@ for _ in range(int(sys.argv[2])):
     out, raised = [], 0
     for v, h in zip(volume.tolist(), aht.tolist()):
         try:
-            out.append(ErlangC(transactions=v, aht=h, asa=target_s, interval=interval_min)
+            # pyworkforce wants aht, asa and interval in one unit: seconds here
+            out.append(ErlangC(transactions=v, aht=h, asa=target_s, interval=interval_s)
                        .required_positions(service_level=share)["raw_positions"])
         except ValueError:
             out.append(-1)
@@ -78,13 +80,13 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
     return best, result
 
 
-def run_peer(volume, aht, repeats: int):
+def run_peer(volume, aht, repeats: int, target_s: float = TARGET_S):
     if not PEER_PY.exists():
         return None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "workload.npz"
         np.savez(path, volume=volume, aht=aht)
-        argv = [str(path), str(repeats), str(TARGET_S), str(INTERVAL_S // 60), str(SHARE)]
+        argv = [str(path), str(repeats), str(target_s), str(INTERVAL_S), str(SHARE)]
         proc = subprocess.run([str(PEER_PY), "-c", PEER_SCRIPT, *argv],
                               capture_output=True, text=True, check=True)
     return json.loads(proc.stdout)
@@ -144,6 +146,37 @@ def main() -> None:
           f"{sample_a.size}")
     print(f"mean agents: Erlang C {n_c.mean():.2f}, Erlang A (patience {PATIENCE_S:g} s) "
           f"{n_a.mean():.2f}")
+    long_target(args.peer_repeats)
+
+
+def long_target(repeats: int) -> None:
+    """Where pyworkforce is known to slip: answer-time targets long relative to AHT.
+
+    Same volumes, AHT 20-90 s, 80% answered within 180 s: its search starts at
+    round(A + 1) agents and never tries fewer, so it is one agent high wherever
+    ceil(A) agents already meet the target."""
+    volume, _ = workload()
+    aht = np.random.default_rng(2).uniform(20.0, 90.0, volume.size)
+    load = volume * aht / INTERVAL_S
+    ours = required_agents(load, aht, SHARE, LONG_TARGET_S).agents_integer
+    peer = run_peer(volume, aht, repeats, target_s=LONG_TARGET_S)
+    print(f"\nlong target (AHT 20-90 s, {SHARE:.0%} within {LONG_TARGET_S:g} s):")
+    if peer is None:
+        print("pyworkforce: not run")
+        return
+    n_p = np.array(peer["agents"])
+    differ = np.flatnonzero((n_p >= 0) & (n_p != ours))
+    right_ours = right_peer = 0
+    for i in differ:
+        exact = required_c(load[i], aht[i], LONG_TARGET_S, SHARE)
+        right_ours += exact == ours[i]
+        right_peer += exact == n_p[i]
+    print(f"disagreements with pyworkforce: {differ.size} of {(n_p >= 0).sum()} intervals; "
+          f"exact (mpmath) agrees with ours on {right_ours}, with pyworkforce on {right_peer}")
+    for i in differ[:5]:
+        exact = required_c(load[i], aht[i], LONG_TARGET_S, SHARE)
+        print(f"  interval {i}: volume {volume[i]:.0f}, AHT {aht[i]:.1f} s, load "
+              f"{load[i]:.3f} E: ours {ours[i]}, pyworkforce {n_p[i]}, exact {exact}")
 
 
 if __name__ == "__main__":
