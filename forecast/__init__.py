@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "fit_forecast": "forecasters", "select_model": "forecasters", "make_model": "forecasters",
     "MODELS": "forecasters", "quantile_column": "forecasters",
     "EventAdjusted": "event_effects", "learn_event_effects": "event_effects",
-    "find_peaks": "peaks",
+    "find_peaks": "peaks", "Ensemble": "forecasters", "choose_fitted": "forecasters",
     # queueing and staffing
     "erlang_b": "queueing", "erlang_c": "queueing", "erlang_a": "queueing",
     "service_level": "queueing", "asa": "queueing", "occupancy": "queueing",
@@ -57,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     "service_target_curve": "summary", "write_plan_outputs": "report",
     # simulation and calibration
     "simulate_plan": "simulate", "simulate_queue": "simulate", "SimulationResult": "simulate",
+    "replay_deferred": "simulate", "backtest_plans": "planbacktest",
+    "PlanBacktestResult": "planbacktest",
     "read_call_records": "records", "Calibration": "calibrate",
     "apply_calibration": "calibrate", "load_calibration": "calibrate",
 }
