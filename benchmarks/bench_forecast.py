@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_forecast.py bank      # bank_calls, 30 min
     .venv/bin/python benchmarks/bench_forecast.py technion  # Technion bank 1999, 30 min
-    options: --no-peers (skip Prophet and statsforecast), --repeats N (timing repeats)
+    options: --no-peers (skip Prophet and statsforecast), --repeats N (timing repeats),
+             --models mstl,sarimax (only those rows: no auto, peers or further sections)
 
 Protocol (bank_calls, as in /work/shared/PEERS.md): 28 half-hours a weekday 07:00-20:30
 (the lone 21:00 stamp dropped), missing weekdays gap-filled for training and never
@@ -220,14 +221,22 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-def run_models(hist, events, folds, settings, peers: bool, seasons, with_plain: bool):
+#: (label, registered model, parameters) of the rows of our models
+MODEL_SPECS = [("seasonal naive (last week)", "seasonal_naive", {}),
+               ("slot mean, last 4 weeks", "slot_mean", {"weeks": 4}),
+               ("slot mean, last 8 weeks", "slot_mean", {"weeks": 8}),
+               ("topdown", "topdown", {}),
+               ("Holt-Winters daily totals x profile", "holt_winters", {}),
+               ("mstl", "mstl", {}),
+               ("sarimax (daily)", "sarimax", {}),
+               ("ensemble (topdown + slot mean)", "ensemble", {})]
+
+
+def run_models(hist, events, folds, settings, peers: bool, seasons, with_plain: bool,
+               only: set[str] | None = None):
+    """The table's rows; ``only``: just these registered models (no auto, no peers)."""
     rows = []
-    specs = [("seasonal naive (last week)", "seasonal_naive", {}),
-             ("slot mean, last 4 weeks", "slot_mean", {"weeks": 4}),
-             ("slot mean, last 8 weeks", "slot_mean", {"weeks": 8}),
-             ("topdown", "topdown", {}),
-             ("Holt-Winters daily totals x profile", "holt_winters", {}),
-             ("ensemble (topdown + slot mean)", "ensemble", {})]
+    specs = [s for s in MODEL_SPECS if only is None or s[1] in only]
     for label, name, params in specs:
         scored = backtest(hist, lambda n=name, p=params: build_model(n, events, **p), events,
                           fold_list=folds)
@@ -236,6 +245,8 @@ def run_models(hist, events, folds, settings, peers: bool, seasons, with_plain: 
             scored = backtest(hist, lambda n=name, p=params: build_model(n, None, **p), None,
                               fold_list=folds)
             rows.append(row(label + ", no events", scored))
+    if only is not None:
+        return rows
     scored, picks = auto_backtest(hist, events, folds, settings)
     rows.append(row("**auto (selected per fold by inner backtest)**", scored,
                     "picked: " + ", ".join(picks)))
@@ -379,7 +390,17 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--speed", action="store_true", help="time a year of synthetic history")
+    ap.add_argument("--models", help="comma-separated registered model names (e.g. "
+                    "mstl,sarimax): only their rows of the table; no auto, no peers, no "
+                    "further sections")
     args = ap.parse_args()
+    only = None
+    if args.models:
+        only = {m.strip() for m in args.models.split(",") if m.strip()}
+        known = {name for _, name, _ in MODEL_SPECS}
+        if not only <= known:
+            ap.error(f"--models: no row for {', '.join(sorted(only - known))}; rows exist "
+                     f"for {', '.join(sorted(known))}")
     warnings.simplefilter("ignore")
     if args.dataset == "inner":
         print("## Design decisions on inner folds (scored weeks never used)\n")
@@ -391,10 +412,10 @@ def main() -> None:
         folds = [Fold(i + 1, pd.Timestamp(d), pd.Timestamp(d) + pd.Timedelta(days=7))
                  for i, d in enumerate(["2003-09-29", "2003-10-06", "2003-10-13", "2003-10-20"])]
         rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers,
-                          [168, 840] if five else [28, 140], with_plain=False)
+                          [168, 840] if five else [28, 140], with_plain=False, only=only)
         print(f"## bank_calls, {5 if five else 30} minutes, 4 one-week folds\n")
         print(table(rows), flush=True)
-        if five:
+        if five or only is not None:
             return
         origins = [pd.Timestamp("2003-08-04") + pd.Timedelta(weeks=k) for k in range(8)]
         print("\n### By lead week (ensemble + events; origins 2003-08-04 ... 09-22 weekly, "
@@ -411,10 +432,12 @@ def main() -> None:
         folds = rolling_origins(hist["ds"], folds=8, horizon_days=7, step_days=7)
         per_week = int(len(hist[(hist["ds"] >= folds[0].origin) & (hist["ds"] < folds[0].end)]))
         rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers, [per_week],
-                          with_plain=True)
+                          with_plain=True, only=only)
         print(f"## Technion bank 1999, 30 minutes, {len(folds)} one-week folds from "
               f"{folds[0].origin.date()}\n")
         print(table(rows), flush=True)
+        if only is not None:
+            return
         origins = [folds[0].origin - pd.Timedelta(weeks=4) + pd.Timedelta(weeks=k)
                    for k in range(8)]
         print(f"\n### By lead week (ensemble + events; origins {origins[0].date()} ... "

@@ -432,3 +432,133 @@ def test_slow_candidates_are_scored_on_the_last_origins_too(hist):
     _, _, board = choose_fitted(hist, None, ForecastSettings(backtest_folds=2),
                                 candidates=["ensemble", "holt_winters"])
     assert board["wape"].notna().all()  # holt_winters calibrates in-sample, yet is scored
+
+
+# ----------------------------------------------------------------- statsmodels: MSTL, SARIMAX
+def _mon_to_sat(start: str, days: int) -> pd.DatetimeIndex:
+    """Monday-Friday 08:00-18:00 and Saturday 09:00-13:00 (closed nights and Sundays)."""
+    ds = business_grid(start, days, weekdays=(0, 1, 2, 3, 4, 5))
+    sat = ds.day_of_week == 5
+    return ds[~sat | ((ds.hour >= 9) & (ds.hour < 13))]
+
+
+@pytest.mark.parametrize("short_saturday", [False, True])
+def test_mstl_recovers_a_daily_and_weekly_pattern_counted_in_open_intervals(short_saturday):
+    """Seasons counted in open intervals (closed nights, closed Sunday): Monday-Friday
+    08-18 has a daily season of 20 half-hours and a weekly one of 100; with a short
+    Saturday (09-13) days differ in length and the weekly season of 108 carries the
+    shape alone. Either way the forecast matches the true weekday totals and shape."""
+    if short_saturday:
+        ds = _mon_to_sat("2024-01-01", 7 * 14)
+    else:
+        ds = business_grid("2024-01-01", 7 * 14)
+    # intraday hump x weekday factor (Monday 1.25, Wednesday 1.0, Saturday 0.6)
+    y = np.random.default_rng(11).poisson(expected_volume(ds, level=200.0)).astype(float)
+    h = pd.DataFrame({"ds": ds, "y": y})
+    start = str((ds.max().normalize() + pd.Timedelta(days=1)).date())
+    horizon = _mon_to_sat(start, 7) if short_saturday else business_grid(start, 7)
+    model = make_model("mstl", fit_weeks=12).fit(h)
+    assert model.periods_ == ([108] if short_saturday else [20, 100])
+    mean = model.predict(horizon)["mean"].to_numpy()
+    truth = expected_volume(horizon, level=200.0)
+    day = horizon.normalize()
+    got = pd.Series(mean).groupby(day).sum()
+    want = pd.Series(truth).groupby(day).sum()
+    assert (np.abs(got / want - 1) < 0.04).all(), (got / want).round(3).to_dict()
+    assert np.abs(mean - truth).sum() / truth.sum() < 0.05
+    # the Monday peak is Monday's, not smeared over the week
+    mon, wed = horizon.day_of_week == 0, horizon.day_of_week == 2
+    assert mean[mon].sum() / mean[wed].sum() == pytest.approx(1.25, abs=0.05)
+
+
+def test_mstl_and_sarimax_need_enough_history():
+    from forecast.exceptions import ModelError
+
+    short = history(weeks=1, seed=1)
+    with pytest.raises(ModelError, match="mstl needs at least two weeks"):
+        make_model("mstl").fit(short)
+    with pytest.raises(ModelError, match="sarimax needs at least three weeks"):
+        make_model("sarimax").fit(short)
+
+
+def test_mstl_gets_event_effects_from_the_wrapper_and_sarimax_handles_events_itself():
+    from forecast.event_effects import EventAdjusted
+    from forecast.forecasters import build_model
+
+    ev = pd.DataFrame({"name": ["promo"], "type": ["campaign"],
+                       "start": [pd.Timestamp("2024-02-13")], "end": [pd.Timestamp("2024-02-14")]})
+    assert isinstance(build_model("mstl", ev), EventAdjusted)
+    assert isinstance(build_model("holt_winters", ev), EventAdjusted)
+    assert type(build_model("sarimax", ev)).__name__ == "SarimaxTopDown"
+
+
+def _campaign_history(weeks: int, campaign_days: list[str], lift: float = 1.3,
+                      seed: int = 21) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ds = business_grid("2024-01-01", 7 * weeks)
+    lam = expected_volume(ds)
+    on = np.isin(ds.normalize(), pd.DatetimeIndex(campaign_days))
+    y = np.random.default_rng(seed).poisson(lam * np.where(on, lift, 1.0)).astype(float)
+    ev = pd.DataFrame({"name": [f"campaign {d}" for d in campaign_days], "type": "campaign",
+                       "start": pd.DatetimeIndex(campaign_days),
+                       "end": pd.DatetimeIndex(campaign_days) + pd.Timedelta(days=1),
+                       "weight": 1.0})
+    return pd.DataFrame({"ds": ds, "y": y, "filled": False}), ev
+
+
+def test_sarimax_learns_a_campaign_lift_and_applies_it_to_a_future_campaign_day():
+    past = ["2024-01-17", "2024-02-02", "2024-02-20", "2024-03-05", "2024-03-21",
+            "2024-04-08"]
+    h, ev = _campaign_history(16, past)
+    assert h["ds"].max() < pd.Timestamp("2024-04-22")
+    future = pd.DataFrame({"name": ["spring offer"], "type": ["campaign"],
+                           "start": [pd.Timestamp("2024-04-24")],  # a Wednesday
+                           "end": [pd.Timestamp("2024-04-25")], "weight": [1.0]})
+    events = pd.concat([ev, future], ignore_index=True)
+    model = make_model("sarimax").fit(h, events)
+    assert np.exp(model.event_coef_["campaign"]) == pytest.approx(1.3, abs=0.06)
+    horizon = next_week(h, days=14)
+    out = model.predict(horizon, events)
+    day = pd.Series(out["mean"].to_numpy()).groupby(horizon.normalize()).sum()
+    campaign_wed = day[pd.Timestamp("2024-04-24")]
+    plain_wed = day[pd.Timestamp("2024-05-01")]  # same weekday a week later, no campaign
+    assert campaign_wed / plain_wed == pytest.approx(1.3, abs=0.08)
+    # without the event the Wednesday is an ordinary one
+    no_event = model.predict(horizon)["mean"].to_numpy()
+    wed = horizon.normalize() == pd.Timestamp("2024-04-24")
+    assert out["mean"].to_numpy()[wed].sum() / no_event[wed].sum() == pytest.approx(
+        np.exp(model.event_coef_["campaign"]), rel=1e-6)
+    np.testing.assert_allclose(out["mean"].to_numpy()[~wed], no_event[~wed])
+
+
+def test_sarimax_puts_a_part_day_event_inside_its_hours():
+    past = ["2024-01-17", "2024-02-02", "2024-02-20", "2024-03-05", "2024-03-21"]
+    h, ev = _campaign_history(16, past)
+    model = make_model("sarimax").fit(h, ev)
+    afternoon = pd.DataFrame({"name": ["flash sale"], "type": ["campaign"],
+                              "start": [pd.Timestamp("2024-04-24 14:00")],
+                              "end": [pd.Timestamp("2024-04-24 16:00")], "weight": [1.0]})
+    horizon = next_week(h)
+    with_ev = model.predict(horizon, afternoon)["mean"].to_numpy()
+    plain = model.predict(horizon)["mean"].to_numpy()
+    inside = (horizon >= pd.Timestamp("2024-04-24 14:00")) & (
+        horizon < pd.Timestamp("2024-04-24 16:00"))
+    np.testing.assert_allclose(with_ev[~inside], plain[~inside])
+    ratio = with_ev[inside] / plain[inside]
+    assert ratio == pytest.approx(np.full(inside.sum(), ratio[0]))  # one multiplier
+    assert 1.2 < ratio[0] < 1.45  # the campaign lift, concentrated in the two hours
+
+
+def test_sarimax_forecasts_a_holiday_the_queue_closed_on_at_zero():
+    h = history(weeks=12, seed=8)
+    closed = h["ds"].dt.normalize() == pd.Timestamp("2024-02-19")
+    h.loc[closed, "filled"] = True  # no contact observed that day
+    hol = pd.DataFrame({"name": ["Founders Day", "Founders Day"], "type": "holiday",
+                        "start": pd.DatetimeIndex(["2024-02-19", "2024-03-27"]),
+                        "end": pd.DatetimeIndex(["2024-02-20", "2024-03-28"])})
+    model = make_model("sarimax").fit(h, hol)
+    assert model.closed_holidays_ == ["Founders Day"]
+    horizon = next_week(h)
+    out = model.predict(horizon, hol)
+    on = horizon.normalize() == pd.Timestamp("2024-03-27")
+    assert on.any() and (out.loc[on, "mean"] == 0).all()
+    assert (out.loc[~on, "mean"] > 0).all()

@@ -53,7 +53,7 @@ def next_week(hist: pd.DataFrame, days: int = 7, **grid) -> pd.DatetimeIndex:
     return business_grid(str(start.date()), days, **grid)
 
 
-SLOW = {"prophet", "holt_winters"}
+SLOW = {"prophet", "holt_winters", "mstl", "sarimax"}
 NAMES = sorted(MODELS)
 
 
@@ -192,3 +192,10 @@ def test_json_round_trip_gives_identical_forecasts(name, hist):
 def test_saving_an_unfitted_model_raises():
     with pytest.raises(NotFittedError):
         make_model("topdown").to_dict()
+
+
+@pytest.mark.parametrize("name", ["holt_winters", "mstl", "sarimax"])
+def test_models_holding_statsmodels_results_refuse_to_be_saved(name, hist):
+    model = make_model(name).fit(hist)
+    with pytest.raises(ModelError, match=f"{name} cannot be saved as JSON"):
+        model.to_dict()
