@@ -41,7 +41,7 @@ def bank_weeks() -> np.ndarray:
     calls = pd.Series(raw["Calls"].to_numpy(float), index=ds)
     half_hours = calls.resample("30min").sum()
     half_hours = half_hours[(half_hours.index.hour >= 7) & (half_hours.index.hour < 21)
-                            & (half_hours.index.dayofweek < 5)]
+                            & (half_hours.index.day_of_week < 5)]
     frame = half_hours.to_frame("y")
     frame["week"] = frame.index.to_period("W-SUN")
     complete = frame.groupby("week").filter(lambda w: len(w) == 5 * 28 and w["y"].gt(0).all()
@@ -59,7 +59,7 @@ def make_queues(n_queues: int, seed: int = 0) -> Path:
         weeks = bank_weeks()
         start = pd.Timestamp("2025-11-03")  # a Monday
         days = pd.date_range(start, periods=52 * 7, freq="D")
-        weekdays = days[days.dayofweek < 5]
+        weekdays = days[days.day_of_week < 5]
         slots = pd.to_timedelta(np.arange(28) * 30 + 7 * 60, unit="min")
         ds = (weekdays.to_numpy()[:, None] + slots.to_numpy()[None, :]).ravel()
         frames = []

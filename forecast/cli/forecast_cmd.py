@@ -18,29 +18,11 @@ __all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon"
 def load_history(config: PlanConfig, extra_events: pd.DataFrame | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The regularised history of every queue and the combined events table
-    (user's file, what-if events, then public holidays of ``holidays_country``)."""
-    from .. import data as data_io
-    from .. import events as events_io
+    (user's file, public holidays of ``holidays_country``, then what-if events)."""
+    from ..plan import load_inputs
 
-    volumes = data_io.read_volumes_for(config)
-    history, _ = data_io.regularise(
-        volumes, interval_s=config.interval_s,
-        hours=data_io.hours_for(config, volumes["queue"].unique()), timezone=config.timezone)
-    if history.empty:
-        raise DataValidationError("no intervals left inside opening hours; check the hours in "
-                                  "the config against the data", file=config.data.volumes)
-    tables = []
-    if config.data.events is not None:
-        tables.append(events_io.read_events(config.data.events))
-    if extra_events is not None:
-        tables.append(extra_events)
-    if config.holidays_country:
-        start = history["ds"].min()
-        end = history["ds"].max() + pd.Timedelta(days=config.forecast.horizon_days + 7)
-        tables.append(events_io.holiday_events(
-            config.holidays_country, start, end,
-            subdivision=getattr(config, "holidays_subdivision", None)))
-    return history, events_io.combine_events(*tables)
+    inputs = load_inputs(config, extra_events=extra_events)
+    return inputs.history, inputs.events
 
 
 def queue_horizon(history: pd.DataFrame, config: PlanConfig, queue: str,

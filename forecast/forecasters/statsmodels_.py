@@ -124,7 +124,7 @@ class HoltWintersTopDown(TopDown):
         if np.isfinite(totals).sum() < 2 * season + 2 or season < 2:
             raise ModelError("holt_winters needs at least two weeks of complete days")
         s = pd.Series(totals).interpolate(limit_direction="both").to_numpy()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _one_blas_thread():
             warnings.simplefilter("ignore")
             fit = ExponentialSmoothing(s, trend="add", damped_trend=self.damped_trend,
                                        seasonal="mul", seasonal_periods=season).fit()
