@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: example test lint clean bench-erlang bench-forecast bench-simulate bench-scale bench-big-input
+.PHONY: example test lint clean bench-erlang bench-forecast bench-simulate bench-scale bench-big-input \
+        bench-plan-backtest bench-technion
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +45,11 @@ clean:
 
 bench-big-input: $(STAMP)
 	$(BIN)/python benchmarks/bench_big_input.py
+
+bench-plan-backtest: $(STAMP)
+	$(BIN)/python benchmarks/bench_plan_backtest.py --replications 20
+
+# the real-centre checks: Erlang C/A against the Technion bank, calibration, replay
+bench-technion: $(STAMP)
+	$(BIN)/python benchmarks/technion_erlang.py && $(BIN)/python benchmarks/technion_calibrate.py --folds \
+	  && $(BIN)/python benchmarks/technion_replay.py
