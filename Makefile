@@ -52,4 +52,4 @@ bench-plan-backtest: $(STAMP)
 # the real-centre checks: Erlang C/A against the Technion bank, calibration, replay
 bench-technion: $(STAMP)
 	$(BIN)/python benchmarks/technion_erlang.py && $(BIN)/python benchmarks/technion_calibrate.py --folds \
-	  && $(BIN)/python benchmarks/technion_replay.py
+	  && $(BIN)/python benchmarks/technion_replay.py --replications 20
