@@ -114,17 +114,20 @@ def tree_rss_mb(root_pid: int) -> float:
 
 def run_plan(config: Path, workers: int, out: Path) -> dict:
     """Time one `wfm plan` subprocess, sampling the memory of its process tree."""
+    log = out.with_name(out.name + ".log")  # a file, not a pipe: one JSON line per queue
+    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "wfm"), "plan", str(config), "--out", str(out),
-         "--no-charts", "--workers", str(workers), "--log-format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid))
-        time.sleep(0.25)
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "wfm"), "plan", str(config), "--out", str(out),
+             "--no-charts", "--workers", str(workers), "--log-format", "json"],
+            stdout=subprocess.DEVNULL, stderr=sink, text=True)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, tree_rss_mb(proc.pid))
+            time.sleep(0.25)
     wall = time.perf_counter() - started
-    _, stderr = proc.communicate()
+    stderr = log.read_text()
     if proc.returncode != 0:
         sys.exit(f"wfm plan failed ({proc.returncode}): {stderr[-2000:]}")
     summary = json.loads(stderr.strip().splitlines()[-1])
