@@ -79,6 +79,7 @@ class QueuePlan:
     leaderboard: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)  #: ForecastWarnings raised for the queue
     reason: str = ""  #: why this model
+    daily: pd.DataFrame | None = None  #: the queue's rows of daily.csv (made where it ran)
 
 
 @dataclass
@@ -287,11 +288,14 @@ def plan_queue(
     raised = [str(w.message) for w in caught if issubclass(w.category, ForecastWarning)]
     kept_from = history["ds"].max() - pd.Timedelta(weeks=HISTORY_KEPT_WEEKS)
     recent = history[history["ds"] >= kept_from]
+    plan = staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario)
     return QueuePlan(
         queue=queue.name,
         model=choice.name,
         forecast=fc.assign(queue=queue.name),
-        plan=staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario),
+        plan=plan,
+        daily=daily_summary(plan, interval_s=config.interval_s,
+                            hours_per_fte=config.hours_per_fte),
         history=recent.reset_index(drop=True),
         leaderboard=getattr(choice, "leaderboard", None),
         warnings=list(dict.fromkeys(raised)),

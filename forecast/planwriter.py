@@ -66,8 +66,11 @@ class PlanWriter:
         plan[self._columns].to_csv(
             self._plan_tmp, mode="a", header=not self.totals["rows"], index=False,
             lineterminator="\n", float_format=self._float_format, date_format="%Y-%m-%d %H:%M")
-        self._daily.append(daily_summary(plan, interval_s=self.config.interval_s,
-                                         hours_per_fte=self.config.hours_per_fte))
+        daily = queue_plan.daily  # made by the worker that planned the queue, if any
+        if daily is None:
+            daily = daily_summary(plan, interval_s=self.config.interval_s,
+                                  hours_per_fte=self.config.hours_per_fte)
+        self._daily.append(daily)
         self.models[queue_plan.queue] = queue_plan.model
         self.totals["rows"] += len(plan)
         self.totals["agent_hours"] += float(plan["agents_scheduled"].sum()

@@ -184,7 +184,7 @@ def _restaff(config: PlanConfig, change: WhatIf, quantile: float | None,
             continue
         plan = staff_forecast(q.forecast, config.queue(name), config, quantile=quantile,
                               scenario=change.scenario())
-        queues[name] = dataclasses.replace(q, plan=plan)
+        queues[name] = dataclasses.replace(q, plan=plan, daily=None)  # daily made anew
     return dataclasses.replace(base, config=config, queues=queues)
 
 
