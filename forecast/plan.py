@@ -80,6 +80,7 @@ class QueuePlan:
     warnings: list[str] = field(default_factory=list)  #: ForecastWarnings raised for the queue
     reason: str = ""  #: why this model
     daily: pd.DataFrame | None = None  #: the queue's rows of daily.csv (made where it ran)
+    csv_rows: str | None = None  #: its plan.csv rows, formatted where it ran (streamed runs)
 
 
 @dataclass
@@ -374,7 +375,7 @@ def build_plan(
         (name, (inputs.history.iloc[rows_of[name]].reset_index(drop=True),
                 events_io.events_for_queue(inputs.events, name),
                 config.queue(name), config, quantile,
-                (scenarios or {}).get(name), (models or {}).get(name)))
+                (scenarios or {}).get(name), (models or {}).get(name), on_queue is not None))
         for name in names
     )
     results: dict[str, QueuePlan] = {}
@@ -405,9 +406,17 @@ def _summary_only(queue_plan: QueuePlan) -> QueuePlan:
                      reason=queue_plan.reason)
 
 
-def _plan_queue_task(history, events, queue, config, quantile, scenario, model) -> QueuePlan:
-    return plan_queue(history, events, queue, config, quantile=quantile, scenario=scenario,
-                      model=model)
+def _plan_queue_task(history, events, queue, config, quantile, scenario, model,
+                     format_rows) -> QueuePlan:
+    """One queue's work as a worker runs it; with ``format_rows`` the plan.csv rows are
+    formatted here too, so the parent process only writes them."""
+    queue_plan = plan_queue(history, events, queue, config, quantile=quantile,
+                            scenario=scenario, model=model)
+    if format_rows:
+        from .report import plan_csv_rows
+
+        queue_plan.csv_rows = plan_csv_rows(queue_plan.plan)
+    return queue_plan
 
 
 def daily_summary(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float) -> pd.DataFrame:

@@ -50,6 +50,7 @@ class PlanWriter:
         self._daily_columns = DAILY_COLUMNS
         self._daily: list[pd.DataFrame] = []
         self._columns: list[str] | None = None
+        self._header_written = False
         self._stack = contextlib.ExitStack()
         self._plan_tmp = self._stack.enter_context(atomic_path(self.out_dir / "plan.csv"))
         self._charts: list[Path] = []
@@ -58,14 +59,21 @@ class PlanWriter:
 
     def add(self, queue_plan: QueuePlan) -> None:
         """Append one queue's plan (queues must arrive in a stable order)."""
-        from .report import ordered_plan_columns, plan_chart, safe_name, save_figure
+        from .report import (ordered_plan_columns, plan_chart, plan_csv_rows, safe_name,
+                             save_figure)
 
         plan = queue_plan.plan
+        columns = ordered_plan_columns(plan)
         if self._columns is None:
-            self._columns = ordered_plan_columns(plan)
-        plan[self._columns].to_csv(
-            self._plan_tmp, mode="a", header=not self.totals["rows"], index=False,
-            lineterminator="\n", float_format=self._float_format, date_format="%Y-%m-%d %H:%M")
+            self._columns = columns
+        rows = queue_plan.csv_rows  # formatted by the worker that planned the queue, if any
+        if rows is None or columns != self._columns:
+            rows = plan_csv_rows(plan, self._columns)
+        with open(self._plan_tmp, "a", encoding="utf-8", newline="") as sink:
+            if not self._header_written:
+                sink.write(",".join(self._columns) + "\n")
+                self._header_written = True
+            sink.write(rows)
         daily = queue_plan.daily  # made by the worker that planned the queue, if any
         if daily is None:
             daily = daily_summary(plan, interval_s=self.config.interval_s,

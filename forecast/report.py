@@ -80,6 +80,7 @@ DAILY_COLUMNS = ["queue", "date", "volume", "agent_hours", "fte", "peak_agents",
 #: Output formats :func:`write_plan_outputs` accepts (CSV is always written).
 FORMATS = ("csv", "parquet", "xlsx", "html")
 FLOAT_FORMAT = "%.6g"
+PLAN_DATE_FORMAT = "%Y-%m-%d %H:%M"
 HISTORY_WEEKS_SHOWN = 4
 PNG_DPI = 110
 TOP_PEAKS = 10
@@ -94,6 +95,13 @@ def ordered_plan_columns(plan: pd.DataFrame) -> list[str]:
     rest = [c for c in PLAN_COLUMNS[4:] if c in plan.columns]
     extra = [c for c in plan.columns if c not in head and c not in rest]
     return head + rest + extra
+
+
+def plan_csv_rows(plan: pd.DataFrame, columns: list[str] | None = None) -> str:
+    """plan.csv's rows for ``plan`` (no header), exactly as the file holds them."""
+    return plan[columns or ordered_plan_columns(plan)].to_csv(
+        index=False, header=False, lineterminator="\n", float_format=FLOAT_FORMAT,
+        date_format=PLAN_DATE_FORMAT)
 
 
 def _quantile_columns(frame: pd.DataFrame) -> list[str]:
@@ -148,7 +156,7 @@ def write_plan_outputs(
     daily = result.daily[DAILY_COLUMNS]
     written = [
         write_csv(plan, out_dir / "plan.csv", float_format=FLOAT_FORMAT,
-                  date_format="%Y-%m-%d %H:%M"),
+                  date_format=PLAN_DATE_FORMAT),
         write_csv(daily, out_dir / "daily.csv", float_format=FLOAT_FORMAT,
                   date_format="%Y-%m-%d"),
     ]
