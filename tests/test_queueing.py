@@ -187,3 +187,109 @@ class TestRequiredAgents:
     def test_service_level_of_one_is_rejected(self):
         with pytest.raises(ValueError, match="service_level"):
             required_agents(10, 300, 1.0, 20)
+
+
+def _mp_erlang_a_service_level(n, lam, aht, pat, t):
+    """Erlang A service level from the Mandelbaum-Zeltyn formulas in 40-digit mpmath."""
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    lam, aht, pat, t = (mp.mpf(v) for v in (lam, aht, pat, t))
+    a, x, y = lam * aht, n * pat / aht, lam * pat
+    terms = [mp.mpf(1)]
+    for k in range(1, n + 1):
+        terms.append(terms[-1] * a / k)
+    b = terms[-1] / mp.fsum(terms)
+    p_xy = mp.gammainc(x, 0, y, regularized=True)
+    tail = mp.gamma(x + 1) * mp.exp(y) * y ** (-x) * p_xy
+    p_wait = tail * b / (1 + (tail - 1) * b)
+    yp = y * mp.exp(-t / pat)
+    answered = (x / y) * (mp.gammainc(x + 1, 0, y, regularized=True)
+                          - mp.gammainc(x + 1, 0, yp, regularized=True)) / p_xy
+    return float(1 - p_wait + p_wait * answered)
+
+
+class TestCompiledKernels:
+    """The compiled Erlang A kernel and the searches built on it."""
+
+    @pytest.mark.parametrize("n,load,aht,pat,t", [
+        (155, 199.5, 197.7, 1676.0, 203.0),  # many more callers than agents: SL ~ 5e-7
+        (959, 1035.0, 13.6, 75.0, 6.0),  # y - x ~ 420: the continued-fraction branch
+        (7, 13.2, 27.3, 231.6, 19.6),  # y p > x + 1 at small x
+        (98, 100.0, 300.0, 120.0, 20.0),  # ordinary staffing: the summed branch
+    ])
+    def test_service_level_keeps_its_digits_in_overload(self, n, load, aht, pat, t):
+        got = erlang_a(n, load / aht, aht, pat, t).service_level
+        assert got == pytest.approx(_mp_erlang_a_service_level(n, load / aht, aht, pat, t),
+                                    rel=1e-9, abs=1e-15)
+
+    def test_erlang_a_answer_is_minimal_for_every_target(self):
+        rng = np.random.default_rng(3)
+        size = 400
+        load = np.exp(rng.uniform(np.log(0.05), np.log(800.0), size))
+        aht = rng.uniform(60.0, 600.0, size)
+        pat = np.exp(rng.uniform(np.log(10.0), np.log(1500.0), size))
+        t = rng.uniform(0.0, 60.0, size)
+        share = rng.uniform(0.3, 0.95, size)
+        max_asa = rng.uniform(5.0, 60.0, size)
+        max_ab = rng.uniform(0.02, 0.3, size)
+        max_occ = rng.uniform(0.7, 1.0, size)
+        r = required_agents(load, aht, share, t, max_asa_s=max_asa, max_occupancy=max_occ,
+                            patience_s=pat, max_abandon=max_ab)
+        n = r.agents_integer
+        lam = load / aht
+
+        def met(m):
+            return ((m.service_level >= share) & (m.p_abandon <= max_ab)
+                    & (m.occupancy <= max_occ) & (m.asa_s <= max_asa))
+
+        at, below = erlang_a(n, lam, aht, pat, t), erlang_a(n - 1, lam, aht, pat, t)
+        assert np.all(met(at)) and not np.any(met(below))
+        assert r.service_level == pytest.approx(at.service_level, rel=1e-12)
+        assert r.abandonment == pytest.approx(at.p_abandon, rel=1e-12)
+        assert r.occupancy == pytest.approx(at.occupancy, rel=1e-12)
+        assert r.asa_s == pytest.approx(at.asa_s, rel=1e-12)
+
+    def test_erlang_c_answer_is_minimal_with_asa_and_occupancy_caps(self):
+        rng = np.random.default_rng(4)
+        load = np.exp(rng.uniform(np.log(0.05), np.log(2000.0), 300))
+        aht = rng.uniform(60.0, 600.0, 300)
+        max_asa = rng.uniform(2.0, 60.0, 300)
+        max_occ = rng.uniform(0.7, 1.0, 300)
+        r = required_agents(load, aht, 0.8, 20, max_asa_s=max_asa, max_occupancy=max_occ)
+        n = r.agents_integer
+
+        def met(k):
+            return ((service_level(k, load, aht, 20) >= 0.8) & (asa(k, load, aht) <= max_asa)
+                    & (occupancy(k, load) <= max_occ) & (k > load))
+
+        assert np.all(met(n)) and not np.any(met(n - 1))
+        assert r.service_level == pytest.approx(service_level(n, load, aht, 20), rel=1e-12)
+
+    def test_erlang_a_search_settles_most_intervals_with_two_points(self):
+        from forecast.queueing.erlang_a import _erlang_a_search
+
+        rng = np.random.default_rng(0)
+        size = 5000
+        load = rng.integers(0, 601, size) * rng.uniform(180, 400, size) / 900
+        aht = rng.uniform(180, 400, size)
+        out = np.zeros((10, size))
+        ones = np.ones(size)
+        _erlang_a_search(load, aht, np.full(size, 120.0), np.full(size, 20.0),
+                         np.full(size, 0.8), ones, ones, np.full(size, np.inf), False,
+                         np.argsort(load), out)
+        points = out[9, load > 0]
+        assert points.mean() < 2.5 and points.max() <= 6
+
+    def test_an_infinite_asa_cap_is_no_cap(self):
+        loads = np.array([10.0, 20.0])
+        capped = required_agents(loads, 300, 0.8, 20, patience_s=120,
+                                 max_asa_s=np.array([np.inf, 10.0]))
+        free = required_agents(loads, 300, 0.8, 20, patience_s=120)
+        assert capped.agents_integer[0] == free.agents_integer[0]
+        assert capped.agents_integer[1] >= free.agents_integer[1]
+
+    def test_no_targets_need_one_agent(self):
+        r = required_agents([5.0, 50.0, 5000.0], 300, None, 20, patience_s=120)
+        assert list(r.agents_integer) == [1, 1, 1]
+        assert list(r.binding) == ["none", "none", "none"]

@@ -30,23 +30,28 @@ requirements of several queues can therefore be summed before rounding.
 
 Speed
 -----
+Both searches are compiled (numba, cached on disk) and run one interval at a time.
 Erlang C: the search starts at ``floor(A) + 1`` agents, where Erlang B is the inverse
 of a short series (``1 / B(n, A) = sum_j prod_{i<j} (n - i) / A``, terms falling like
 ``exp(-j^2 / 2A)``), and climbs with the stable forward recursion
-``B(n+1) = A B(n) / (n + 1 + A B(n))``, all intervals at once, dropping intervals as
-they meet their targets. Erlang A: bisection between a lower bound (service level
-cannot exceed ``n / A``) and the Erlang C answer.
+``1 / B(n+1) = 1 + (n + 1) / (A B(n))``. Erlang A: a bracketing search whose first
+point carries over the answer of the next smaller load (intervals are visited in
+increasing load) and whose next points come from a secant on a logit scale; each
+point costs one evaluation of the Erlang A formulas (see
+:mod:`~forecast.queueing.erlang_a`), Erlang B following the agents by its recursion,
+and most intervals are settled by two points, the answer and one agent below it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .erlang import _floats
-from .erlang_a import _erlang_a_int
+from .erlang_a import _compiled, _erlang_a_search, _inverse_b_points
 
 __all__ = ["RequiredAgents", "required_agents", "CONSTRAINTS"]
 
@@ -54,6 +59,7 @@ FloatArray = NDArray[np.float64]
 
 #: binding-constraint names, in the order used to break ties
 CONSTRAINTS = ("service_level", "asa", "abandonment", "occupancy", "stability", "none")
+_CONSTRAINT_NAMES = np.array(CONSTRAINTS)
 
 
 @dataclass(frozen=True)
@@ -84,32 +90,47 @@ class RequiredAgents:
     abandonment: FloatArray
 
 
-def _inverse_b_at_start(n0: FloatArray, load: FloatArray) -> FloatArray:
-    """``1 / B(n0, A)`` for ``n0 = floor(A) + 1`` and ``load`` sorted in decreasing order.
+@_compiled
+def _erlang_c_walk(a, h, t, miss, max_asa, n_occ, check_asa, out):
+    """Climb from ``n = floor(A) + 1`` to the fewest agents meeting the Erlang C targets.
 
-    ``1 / B(n, A) = sum_{j=0}^{n} prod_{i<j} (n - i) / A``; at ``n = floor(A) + 1`` the
-    terms fall like ``exp(-j^2 / 2A)``, so ``sqrt(84 A) + 3`` of them reach 1e-18 of the
-    sum. Evaluated by Horner's rule from the innermost term outwards; because loads are
-    sorted, the intervals needing term ``j`` are a prefix of the arrays.
+    Per interval (``A > 0``): ``1 / B(n, A)`` at the start is given in ``out[0]`` (see
+    :func:`_erlang_c_search`); then upwards by Erlang B's recursion in its inverse form
+    ``1 / B(n+1) = 1 + (n + 1) / (A B(n))`` (stable, no division in the chain), with
+    ``C = n B / (n - A + A B) = n / ((n - A) / B + A)`` and the targets
+    ``C exp(-(n - A) t / h) <= 1 - s``, ``C h / (n - A) <= max ASA`` and ``n >= n_occ``.
+    Column ``i`` of ``out`` gets ``n, C, decay, C', decay'`` at the answer and one agent
+    below it (``C' = 1``, ``decay' = 1`` when that one is not above the load).
     """
-    terms = np.minimum(n0, np.ceil(np.sqrt(84.0 * load)) + 3.0).astype(np.int64)
-    total = np.ones_like(load)
-    if load.size == 0:
-        return total
-    with np.errstate(over="ignore", divide="ignore"):
-        inv_a = 1.0 / load
-    # prefix length needing more than j terms, j = 0 .. max-1 (terms is non-increasing)
-    counts = np.searchsorted(-terms, -np.arange(1, int(terms[0]) + 1), side="right")
-    buf = np.empty_like(load)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(int(terms[0]) - 1, -1, -1):
-            m = counts[j]
-            r = buf[:m]
-            np.subtract(n0[:m], j, out=r)
-            np.multiply(r, inv_a[:m], out=r)  # (n0 - j) / A; inf, not NaN, for subnormal A
-            np.multiply(r, total[:m], out=r)
-            np.add(r, 1.0, out=total[:m])
-    return total
+    for i in range(a.size):
+        load = a[i]
+        if not load > 0.0:
+            continue
+        inv_load = 1.0 / load
+        n = math.floor(load) + 1.0
+        inv_b = out[0, i]
+        gap = n - load
+        step = math.exp(-t[i] / h[i])
+        decay = math.exp(-gap * t[i] / h[i])
+        prev_c = 1.0  # at n - 1 <= A everyone waits
+        prev_decay = 1.0
+        while True:
+            c = n / (gap * inv_b + load)
+            if c != c:  # cannot happen for valid input; never loop on it
+                raise FloatingPointError("Erlang C search met a NaN probability")
+            if (c * decay <= miss[i] and n >= n_occ[i]
+                    and (not check_asa or c * h[i] <= max_asa[i] * gap)):
+                break
+            prev_c, prev_decay = c, decay
+            inv_b = 1.0 + (n + 1.0) * inv_load * inv_b
+            n += 1.0
+            gap += 1.0
+            decay *= step
+        out[0, i] = n
+        out[1, i] = c
+        out[2, i] = decay
+        out[3, i] = prev_c
+        out[4, i] = prev_decay
 
 
 def _erlang_c_search(a, h, t, sl, max_asa, n_occ):
@@ -117,63 +138,21 @@ def _erlang_c_search(a, h, t, sl, max_asa, n_occ):
 
     Returns ``n, sl_n, asa_n, sl_prev, asa_prev`` (metrics at n and n - 1).
     """
-    size = a.size
-    n_out = np.zeros(size)
-    sl_n = np.ones(size)
-    asa_n = np.zeros(size)
-    sl_prev = np.zeros(size)
-    asa_prev = np.full(size, np.inf)
-    idx = np.flatnonzero(a > 0)
-    if idx.size == 0:
-        return n_out, sl_n, asa_n, sl_prev, asa_prev
-    # the start series wants loads in decreasing order
-    idx = idx[np.argsort(-a[idx])]
-    aa, hh, tt = a[idx], h[idx], t[idx]
-    miss = 1.0 - sl[idx]  # SL >= s  <=>  C exp(-(n-A) t / h) <= 1 - s
-    mx = max_asa[idx]
-    no = n_occ[idx]
-    check_asa = bool(np.isfinite(mx).any())
-    check_occ = bool((no > np.floor(aa) + 1.0).any())
-    n = np.floor(aa) + 1.0
-    b = 1.0 / _inverse_b_at_start(n, aa)
-    gap = n - aa
-    step = np.exp(-tt / hh)
-    decay = np.exp(-gap * tt / hh)
-    prev_c = np.ones_like(aa)  # at n - 1 <= A everyone waits: C = 1, ASA = inf
-    prev_decay = np.ones_like(aa)
-    prev_gap = gap - 1.0
-    while idx.size:
-        ab = aa * b
-        c = n * b / (gap + ab)
-        if np.isnan(c).any():  # cannot happen for valid input; never loop on it
-            raise FloatingPointError("Erlang C search met a NaN probability")
-        cd = c * decay
-        ok = cd <= miss
-        if check_occ:
-            ok &= n >= no
-        if check_asa:
-            ok &= c * hh <= mx * gap
-        if ok.any():
-            w = np.flatnonzero(ok)
-            target = idx[w]
-            n_out[target] = n[w]
-            sl_n[target] = 1.0 - cd[w]
-            asa_n[target] = c[w] * hh[w] / gap[w]
-            sl_prev[target] = np.where(prev_gap[w] > 0, 1.0 - prev_c[w] * prev_decay[w], 0.0)
-            with np.errstate(divide="ignore"):
-                asa_prev[target] = np.where(prev_gap[w] > 0,
-                                            prev_c[w] * hh[w] / prev_gap[w], np.inf)
-            keep = ~ok
-            idx, aa, hh, miss, mx, no = idx[keep], aa[keep], hh[keep], miss[keep], mx[keep], \
-                no[keep]
-            n, b, ab, c, gap = n[keep], b[keep], ab[keep], c[keep], gap[keep]
-            step, decay = step[keep], decay[keep]
-        prev_c, prev_decay, prev_gap = c, decay, gap
-        b = ab / (n + 1.0 + ab)
-        n = n + 1.0
-        gap = gap + 1.0
-        decay = decay * step
-    return n_out, np.clip(sl_n, 0.0, 1.0), asa_n, np.clip(sl_prev, 0.0, 1.0), asa_prev
+    out = np.zeros((5, a.size))
+    # 1 / B(floor(A) + 1, A), where its series is shortest (terms falling like exp(-j^2/2A))
+    _inverse_b_points(np.floor(a) + 1.0, a, out[0])
+    check_asa = bool(np.isfinite(max_asa).any())
+    _erlang_c_walk(a, h, t, 1.0 - sl, max_asa, n_occ, check_asa, out)
+    n, c, decay, prev_c, prev_decay = out
+    gap = n - a
+    loaded = a > 0
+    sl_n = np.where(loaded, 1.0 - c * decay, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        asa_n = np.where(loaded, c * h / gap, 0.0)
+        above = loaded & (gap > 1.0)  # n - 1 > A
+        sl_prev = np.where(above, 1.0 - prev_c * prev_decay, 0.0)
+        asa_prev = np.where(above, prev_c * h / (gap - 1.0), np.inf)
+    return n, np.clip(sl_n, 0.0, 1.0), asa_n, np.clip(sl_prev, 0.0, 1.0), asa_prev
 
 
 def _occupancy_floor(a: FloatArray, max_occupancy: FloatArray) -> FloatArray:
@@ -300,18 +279,15 @@ def _validate(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_patience, max_abandon
 def _required_erlang_c(a, h, sl, t, mx_asa, mx_occ, has_sl):
     n_occ = _occupancy_floor(a, mx_occ)
     n, sl_n, asa_n, sl_prev, asa_prev = _erlang_c_search(a, h, t, sl, mx_asa, n_occ)
-    candidates = []
-    fail_sl = has_sl & (sl_prev < sl) & (sl > 0)
-    candidates.append(("service_level", fail_sl, _interp(sl_prev, sl_n, sl, n)))
-    fail_asa = asa_prev > mx_asa
-    candidates.append(("asa", fail_asa, _interp(_safe_reciprocal(asa_prev),
-                                                _safe_reciprocal(asa_n),
-                                                _safe_reciprocal(mx_asa), n)))
-    fail_occ = n_occ >= n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        occ_frac = a / mx_occ
-    candidates.append(("occupancy", fail_occ, occ_frac))
-    candidates.append(("stability", np.ones_like(fail_sl), np.minimum(a, n)))
+    candidates = [
+        ("service_level", has_sl & (sl_prev < sl) & (sl > 0),
+         lambda: _interp(sl_prev, sl_n, sl, n)),
+        ("asa", asa_prev > mx_asa,
+         lambda: _interp(_safe_reciprocal(asa_prev), _safe_reciprocal(asa_n),
+                         _safe_reciprocal(mx_asa), n)),
+        ("occupancy", n_occ >= n, lambda: a / mx_occ),
+        ("stability", np.ones(n.shape, dtype=bool), lambda: np.minimum(a, n)),
+    ]
     frac, binding = _combine(candidates, n, a)
     with np.errstate(divide="ignore", invalid="ignore"):
         occ = np.where(n > 0, a / np.where(n > 0, n, 1.0), 0.0)
@@ -319,134 +295,47 @@ def _required_erlang_c(a, h, sl, t, mx_asa, mx_occ, has_sl):
 
 
 def _combine(candidates, n, a):
-    """Fractional answer = max over failing constraints; binding = first failing one."""
+    """Fractional answer = max over failing constraints; binding = first failing one.
+
+    ``candidates`` holds ``(name, fails, value)`` in the order of :data:`CONSTRAINTS`;
+    ``value`` is a function giving the fractional answer of that constraint, called only
+    if the constraint fails somewhere."""
+    loaded = a > 0
     frac = np.full_like(n, -np.inf)
     code = np.full(n.shape, CONSTRAINTS.index("none"), dtype=np.int8)
-    unset = a > 0
+    unset = loaded.copy()
     for name, fails, value in candidates:
-        fails = fails & (a > 0)
-        frac = np.where(fails, np.maximum(frac, value), frac)
+        fails = fails & loaded
+        if not fails.any():
+            continue
+        np.maximum(frac, value(), out=frac, where=fails)
         code[unset & fails] = CONSTRAINTS.index(name)
         unset &= ~fails
     frac = np.where(np.isfinite(frac), frac, n)
-    frac = np.where(a > 0, np.clip(frac, n - 1.0, n), 0.0)
-    return frac, np.array(CONSTRAINTS)[code]
+    frac = np.where(loaded, np.clip(frac, n - 1.0, n), 0.0)
+    return frac, _CONSTRAINT_NAMES[code]
 
 
 def _required_erlang_a(a, h, sl, t, mx_asa, mx_occ, pat, mx_ab, has_sl, has_asa):
-    """Erlang A search on the smallest margin over the targets (increasing in n).
-
-    Starts at the Erlang C answer and tests it with the agent below; then secant steps
-    through the last two points, each testing the predicted answer and the agent below
-    it in one vectorised pass, inside a bracket that always holds the answer (bisection
-    after four rounds). Metrics at the answer and one agent below it are kept."""
-    size = a.size
-    lam = a / h
-    keys = ("service_level", "p_abandon", "occupancy", "asa_s")
-
-    def evaluate(n, sel):
-        m = _erlang_a_int(n, lam[sel], h[sel], pat[sel], t[sel], want_asa=has_asa)
-        margin = np.minimum(m["service_level"] - sl[sel], mx_ab[sel] - m["p_abandon"])
-        margin = np.minimum(margin, mx_occ[sel] - m["occupancy"])
-        if has_asa:
-            with np.errstate(invalid="ignore"):
-                asa_margin = np.where(np.isinf(m["asa_s"]), -np.inf,
-                                      (mx_asa[sel] - m["asa_s"]) / mx_asa[sel])
-            margin = np.minimum(margin, np.maximum(asa_margin, -1.0))
-        return m, margin
-
-    hi_m = {k: np.full(size, np.nan) for k in keys}
-    lo_m = {k: np.full(size, np.nan) for k in keys}
-
-    def store(bank, where, m, ok_mask):
-        for k in keys:
-            bank[k][where] = m[k][ok_mask]
-
-    active = np.flatnonzero(a > 0)
-    # upper end: the Erlang C answer for the same targets (grown if it misses a target);
-    # lower end: service level <= n / A and abandonment >= 1 - n / A rule these out
-    n_c, *_ = _erlang_c_search(a, h, t, sl, mx_asa, _occupancy_floor(a, mx_occ))
-    hi = np.maximum(n_c, 1.0)
-    lo = np.maximum(np.ceil(sl * a) - 1.0, 0.0)
-    lo = np.maximum(lo, np.ceil(a * (1.0 - mx_ab)) - 1.0)
-    lo = np.minimum(lo, hi - 1.0)
-    # the last two points evaluated, for the secant
-    p_a, g_a = np.full(size, np.nan), np.full(size, np.nan)
-    p_b, g_b = np.full(size, np.nan), np.full(size, np.nan)
-    rounds = np.zeros(size, dtype=np.int64)
-
-    def run(idx, probe):
-        """Evaluate at probe and probe - 1 (when inside the bracket); update everything."""
-        below = probe - 1.0
-        pair = below > lo[idx]
-        cand = np.concatenate([idx, idx[pair]])
-        n_cand = np.concatenate([probe, below[pair]])
-        m, g = evaluate(n_cand, cand)
-        ok = g >= 0
-        for part in (slice(0, idx.size), slice(idx.size, None)):
-            c_idx, c_n, c_ok = cand[part], n_cand[part], ok[part]
-            mp = {k: v[part] for k, v in m.items()}
-            up = c_ok & (c_n <= hi[c_idx])  # <=: the first probe is hi itself
-            store(hi_m, c_idx[up], mp, up)
-            hi[c_idx[up]] = c_n[up]
-            down = ~c_ok & (c_n >= lo[c_idx])
-            store(lo_m, c_idx[down], mp, down)
-            lo[c_idx[down]] = c_n[down]
-        p_a[idx], g_a[idx] = p_b[idx], g_b[idx]
-        p_b[idx], g_b[idx] = probe, g[: idx.size]
-        p_a[idx[pair]], g_a[idx[pair]] = below[pair], g[idx.size:]
-        rounds[idx] += 1
-        return ok[: idx.size]
-
-    check = active
-    while check.size:  # confirm the upper end, doubling it where it falls short
-        met = run(check, hi[check])
-        grow = check[~met]
-        lo[grow] = hi[grow]
-        hi[grow] = 2.0 * hi[grow] + 1.0
-        check = grow
-    pending = active[hi[active] - lo[active] > 1]
-    while pending.size:
-        low, high = lo[pending], hi[pending]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            guess = p_b[pending] - g_b[pending] * (p_b[pending] - p_a[pending]) / (
-                g_b[pending] - g_a[pending])
-        bisect = ~np.isfinite(guess) | (rounds[pending] >= 4)
-        guess = np.where(bisect, np.floor((low + high) / 2.0), np.ceil(guess))
-        run(pending, np.clip(guess, low + 1.0, high - 1.0))
-        pending = pending[hi[pending] - lo[pending] > 1]
-    # no agents below the answer: nobody is served
-    zero_lo = active[lo[active] == 0]
-    lo_m["service_level"][zero_lo] = 0.0
-    lo_m["p_abandon"][zero_lo] = 1.0
-    lo_m["occupancy"][zero_lo] = 1.0
-    lo_m["asa_s"][zero_lo] = np.inf
-    unknown = active[(lo[active] > 0) & np.isnan(lo_m["service_level"][active])]
-    if unknown.size:
-        m, _ = evaluate(lo[unknown], unknown)
-        store(lo_m, unknown, m, np.ones(unknown.size, dtype=bool))
-    n = np.where(a > 0, hi, 0.0)
-    zero = a == 0
-    m_sl = np.where(zero, 1.0, hi_m["service_level"])
-    m_ab = np.where(zero, 0.0, hi_m["p_abandon"])
-    m_occ = np.where(zero, 0.0, hi_m["occupancy"])
-    if has_asa:
-        m_asa = np.where(zero, 0.0, hi_m["asa_s"])
-    else:
-        m_asa = np.zeros(size)
-        if active.size:
-            full = _erlang_a_int(n[active], lam[active], h[active], pat[active], t[active])
-            m_asa[active] = full["asa_s"]
-    sl_prev, ab_prev = lo_m["service_level"], lo_m["p_abandon"]
-    occ_prev, asa_prev = lo_m["occupancy"], lo_m["asa_s"]
+    """Erlang A: the compiled search of :func:`_erlang_a_search`, then the fractional
+    answer and binding constraint from the metrics at the answer and one agent below."""
+    out = np.zeros((10, a.size))
+    _erlang_a_search(a, h, pat, t, sl, mx_ab, mx_occ, mx_asa, has_asa, np.argsort(a), out)
+    n = out[0]
+    zero = ~(a > 0)
+    m_sl = np.where(zero, 1.0, out[1])
+    m_ab = np.where(zero, 0.0, out[2])
+    m_occ = np.where(zero, 0.0, out[3])
+    m_asa = np.where(zero, 0.0, out[4])
+    sl_prev, ab_prev, occ_prev, asa_prev = out[5:9]
     candidates = [
-        ("service_level", has_sl & (sl > 0) & (sl_prev < sl), _interp(sl_prev, m_sl, sl, n)),
+        ("service_level", has_sl & (sl > 0) & (sl_prev < sl),
+         lambda: _interp(sl_prev, m_sl, sl, n)),
+        ("asa", has_asa & (asa_prev > mx_asa),
+         lambda: _interp(_safe_reciprocal(asa_prev), _safe_reciprocal(m_asa),
+                         _safe_reciprocal(mx_asa), n)),
+        ("abandonment", ab_prev > mx_ab, lambda: _interp(-ab_prev, -m_ab, -mx_ab, n)),
+        ("occupancy", occ_prev > mx_occ, lambda: _interp(-occ_prev, -m_occ, -mx_occ, n)),
     ]
-    if has_asa:
-        candidates.append(("asa", asa_prev > mx_asa,
-                           _interp(_safe_reciprocal(asa_prev), _safe_reciprocal(m_asa),
-                                   _safe_reciprocal(mx_asa), n)))
-    candidates.append(("abandonment", ab_prev > mx_ab, _interp(-ab_prev, -m_ab, -mx_ab, n)))
-    candidates.append(("occupancy", occ_prev > mx_occ, _interp(-occ_prev, -m_occ, -mx_occ, n)))
     frac, binding = _combine(candidates, n, a)
     return n, frac, binding, m_sl, m_asa, m_occ, m_ab
