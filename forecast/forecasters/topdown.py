@@ -293,6 +293,11 @@ class TopDown(Forecaster):
         out = mixed * ratio[None, :]
         with np.errstate(invalid="ignore", divide="ignore"):
             return out / np.nansum(out, axis=1, keepdims=True)
+        pos = np.arange(len(rows))[::-1]
+        w = 0.5 ** (pos / halflife)
+        wd = _weekday_rows[0] if False else None  # placeholder
+        return mixed
+
 
     def _set_profile(self, minutes: np.ndarray, table: np.ndarray) -> None:
         """Store the (7 x minutes) share table and the per-minute fallback."""
