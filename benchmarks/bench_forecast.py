@@ -356,13 +356,6 @@ INNER_VARIANTS = [
      {"members": ("topdown", "slot_mean", "seasonal_naive")}),
     ("topdown, 5 first / 3 last month days", "topdown",
      {"month_first_days": 5, "month_last_days": 3}),
-    ("topdown, no recent-shape profile correction (before)", "topdown",
-     {"profile_recent_days": None}),
-    ("ensemble, no recent-shape profile correction (before)", "ensemble",
-     {"members": (("topdown", {"profile_recent_days": None}), "slot_mean")}),
-    ("topdown, recent-shape half-life 12 days", "topdown", {"profile_recent_days": 12.0}),
-    ("topdown, recent-shape correction without shrinkage", "topdown",
-     {"profile_recent_prior": 0.0}),
 ]
 
 

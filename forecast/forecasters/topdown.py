@@ -19,11 +19,7 @@ Day total, on the log scale::
 
 Intraday profile: for each weekday, each interval's share of the day, weighted over
 the last ``profile_weeks`` weeks and shrunk towards the profile of all weekdays with
-the same opening hours (``profile_pool`` pseudo-days); then each interval's share is
-scaled by how the last few complete days, pooled over weekdays, ran above or below
-their profile there (half-life ``profile_recent_days`` complete days, shrunk by
-``profile_recent_prior`` contacts): the intraday shape drifts over weeks, and the
-recent days say where it is now.
+the same opening hours (``profile_pool`` pseudo-days).
 
 All of it is computed on the :class:`~.daygrid.DayGrid` (days x minutes) with numpy,
 so refitting at many origins (calibration, backtests) is cheap.
@@ -176,26 +172,17 @@ class TopDown(Forecaster):
     month_first_days, month_last_days
         How many open days at the start and at the end of the month get their own
         effect.
-    profile_recent_days
-        Half-life, in complete days, of the recent-shape correction of the profile
-        (None or 0: no correction).
-    profile_recent_prior
-        Contacts added to both sides of each interval's recent actual-to-profile ratio
-        (shrinks the correction where volumes are small).
     """
 
     param_names = ("fit_weeks", "halflife_weeks", "level_halflife_days", "profile_weeks",
                    "profile_halflife_weeks", "profile_pool", "month_effects", "ridge",
-                   "month_first_days", "month_last_days", "level_tune_days",
-                   "profile_recent_days", "profile_recent_prior")
+                   "month_first_days", "month_last_days", "level_tune_days")
 
     def __init__(self, fit_weeks: int = 30, halflife_weeks: float = 52.0,
                  level_halflife_days: float | str = "auto", profile_weeks: int = 16,
                  profile_halflife_weeks: float = 8.0, profile_pool: float = 3.0,
                  month_effects: bool = True, ridge: float = 1.0, month_first_days: int = 3,
                  month_last_days: int = 2, level_tune_days: int = 10,
-                 profile_recent_days: float | None = 6.0,
-                 profile_recent_prior: float = 800.0,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fit_weeks = fit_weeks
@@ -209,8 +196,6 @@ class TopDown(Forecaster):
         self.month_first_days = month_first_days
         self.month_last_days = month_last_days
         self.level_tune_days = level_tune_days
-        self.profile_recent_days = profile_recent_days
-        self.profile_recent_prior = profile_recent_prior
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, hist: pd.DataFrame, events=None) -> None:
@@ -266,38 +251,7 @@ class TopDown(Forecaster):
         with np.errstate(invalid="ignore", divide="ignore"):
             mixed = mixed / np.nansum(mixed, axis=1, keepdims=True)
         mixed[~seen] = np.nan
-        if self.profile_recent_days:
-            mixed = self._recent_shift(mixed, grid.y, complete, weekday,
-                                       float(self.profile_recent_days),
-                                       float(self.profile_recent_prior))
         self._set_profile(grid.minutes, mixed)
-
-    @staticmethod
-    def _recent_shift(mixed: np.ndarray, y: np.ndarray, complete: np.ndarray,
-                      weekday: np.ndarray, halflife: float, prior: float) -> np.ndarray:
-        """Scale the shares by how the most recent complete days (weights halving every
-        ``halflife`` complete days, pooled over weekdays) departed from their weekday's
-        profile, interval by interval: the ratio of their weighted contacts to what the
-        profile gave them, both plus ``prior`` contacts (a Poisson-noise shrinkage: an
-        interval seeing few contacts keeps its long-run share)."""
-        rows = np.flatnonzero(complete)[-int(np.ceil(6 * halflife)) - 1:]
-        if len(rows) == 0:
-            return mixed
-        w = 0.5 ** (np.arange(len(rows))[::-1] / halflife)
-        yy = y[rows]
-        expect = np.nansum(yy, axis=1, keepdims=True) * mixed[weekday[rows]]
-        ok = np.isfinite(yy) & np.isfinite(expect)
-        num = (w[:, None] * np.where(ok, yy, 0.0)).sum(axis=0)
-        den = (w[:, None] * np.where(ok, expect, 0.0)).sum(axis=0)
-        ratio = (num + prior) / (den + prior)
-        out = mixed * ratio[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return out / np.nansum(out, axis=1, keepdims=True)
-        pos = np.arange(len(rows))[::-1]
-        w = 0.5 ** (pos / halflife)
-        wd = _weekday_rows[0] if False else None  # placeholder
-        return mixed
-
 
     def _set_profile(self, minutes: np.ndarray, table: np.ndarray) -> None:
         """Store the (7 x minutes) share table and the per-minute fallback."""
