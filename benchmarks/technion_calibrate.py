@@ -18,8 +18,13 @@ Protocol
 * Service level = answered within 20 s / offered (abandoned calls count as offered);
   abandonment = abandoned / offered.
 
-Run:  .venv/bin/python benchmarks/technion_calibrate.py [--folds] [--interval-min 60]
-      [--train-until 1999-02-22]
+* ``--inner-cv``: model choices are made inside the learning weeks only - each of them
+  held out in turn, learning on the others (the held-out week 22-28 February is not
+  read) - for both fit objectives (factor to service level and patience to
+  abandonment separately, the default; or both to their joint sum).
+
+Run:  .venv/bin/python benchmarks/technion_calibrate.py [--folds] [--inner-cv]
+      [--objective separate|joint] [--interval-min 60] [--train-until 1999-02-22]
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-until", default="1999-02-22")
     parser.add_argument("--min-calls", type=int, default=20)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--objective", choices=("separate", "joint"), default="separate")
+    parser.add_argument(
+        "--inner-cv",
+        action="store_true",
+        help="only the leave-one-week-out check inside the learning weeks, both objectives",
+    )
     parser.add_argument(
         "--folds",
         action="store_true",
@@ -94,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     records = read_call_records(CALLS)
     interval_s = args.interval_min * 60
+    if args.inner_cv:
+        learning = records.loc[(records["arrival"] < pd.Timestamp(args.train_until)).to_numpy()]
+        for objective in ("joint", "separate"):
+            week_folds(learning, interval_s, args.min_calls, objective=objective, weeks=None)
+        return 0
     started = time.perf_counter()
     cal = calibrate(
         records,
@@ -104,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         min_calls=args.min_calls,
         bootstrap=args.bootstrap,
         seed=0,
+        objective=args.objective,
     )
     seconds = time.perf_counter() - started
     q = cal.queues["all"]
@@ -174,21 +191,32 @@ def main(argv: list[str] | None = None) -> int:
     print("\nheld-out hours by hour of day (means):")
     print(by_hour.round(3).to_string())
     if args.folds:
-        week_folds(records, interval_s, args.min_calls)
+        week_folds(records, interval_s, args.min_calls, objective=args.objective)
     return 0
 
 
-def week_folds(records: pd.DataFrame, interval_s: int, min_calls: int) -> None:
-    """Robustness: each of the four weeks held out in turn, learning on the other three
-    (the learning period is then not a single span: the held-out week's calls are
-    removed before calibrating)."""
-    print("\nleave-one-week-out (calibrated Erlang A vs uncalibrated, held-out week):")
+def week_folds(
+    records: pd.DataFrame,
+    interval_s: int,
+    min_calls: int,
+    *,
+    objective: str = "separate",
+    weeks: int | None = 4,
+) -> None:
+    """Robustness: each week held out in turn, learning on the others (the learning
+    period is then not a single span: the held-out week's calls are removed before
+    calibrating). ``weeks=None``: every whole week from 1 February in ``records``."""
+    if weeks is None:
+        weeks = int((records["arrival"].max() - pd.Timestamp("1999-02-01")).days // 7 + 1)
+    print(f"\nleave-one-week-out, {objective} fit (calibrated Erlang A vs uncalibrated):")
     print(
         "| held-out week | hours | Erlang C SL MAE | Erlang A SL MAE | calibrated SL MAE | "
-        "Erlang A ab. MAE | calibrated ab. MAE | factor | patience s |"
+        "calibrated SL bias | Erlang A ab. MAE | calibrated ab. MAE | calibrated ab. bias | "
+        "factor | patience s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    starts = pd.date_range("1999-02-01", periods=4, freq="7D")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    starts = pd.date_range("1999-02-01", periods=weeks, freq="7D")
+    means = []
     for start in starts:
         end = start + pd.Timedelta(days=7)
         in_week = (records["arrival"] >= start) & (records["arrival"] < end)
@@ -198,17 +226,25 @@ def week_folds(records: pd.DataFrame, interval_s: int, min_calls: int) -> None:
             pool="all",
             min_calls=min_calls,
             bootstrap=0,
+            objective=objective,
         )
         check = calibration_check(records.loc[in_week.to_numpy()], cal)
         sc = check_scores(check.assign(learning=False)).set_index("model")
         a = cal.queues["all"].availability
+        after = sc.loc["Erlang A calibrated"]
+        means.append(after[["sl_mae", "sl_bias", "ab_mae", "ab_bias"]].to_numpy(float))
         print(
             f"| {start:%d %b} | {int(sc['intervals'].iloc[0])} | "
             f"{sc.loc['Erlang C', 'sl_mae']:.3f} | {sc.loc['Erlang A', 'sl_mae']:.3f} | "
-            f"{sc.loc['Erlang A calibrated', 'sl_mae']:.3f} | "
-            f"{sc.loc['Erlang A', 'ab_mae']:.3f} | {sc.loc['Erlang A calibrated', 'ab_mae']:.3f} | "
-            f"{a.factor:.3f} | {a.patience_s:.0f} |"
+            f"{after['sl_mae']:.3f} | {after['sl_bias']:+.3f} | "
+            f"{sc.loc['Erlang A', 'ab_mae']:.3f} | {after['ab_mae']:.3f} | "
+            f"{after['ab_bias']:+.3f} | {a.factor:.3f} | {a.patience_s:.0f} |"
         )
+    m = np.mean(means, axis=0)
+    print(
+        f"mean over folds, calibrated: SL MAE {m[0]:.4f} (bias {m[1]:+.4f}), "
+        f"abandonment MAE {m[2]:.4f} (bias {m[3]:+.4f})"
+    )
 
 
 if __name__ == "__main__":

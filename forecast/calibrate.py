@@ -22,8 +22,9 @@ What is estimated, per queue (or per pool of queues sharing agents):
   calls (agents on other queues, outbound work, breaks inside the hour, idle in
   after-call states). The factor ``a`` maps the agents seen serving (or the agents
   scheduled, when given) to the number that effectively serve: Erlang A with
-  ``a x agents`` servers and the estimated patience is fitted by weighted least
-  squares over the learning intervals to the observed service level and abandonment.
+  ``a x agents`` servers is fitted by weighted least squares over the learning
+  intervals: by default the factor to the observed service level and Erlang A's
+  patience to the observed abandonment (``objective="joint"``: both to their sum).
   Its uncertainty comes from a bootstrap over days.
 
 Conventions: the observed service level of an interval is *calls answered within
@@ -683,6 +684,10 @@ class AvailabilityEstimate:
         patience (after).
     sl_bias_after, abandon_bias_after
         Mean (predicted - observed) after calibration.
+    objective
+        ``"separate"``: the factor minimises the service-level loss and the patience the
+        abandonment loss; ``"joint"``: both minimise their sum (calibrations written
+        before the choice existed were joint).
     """
 
     factor: float
@@ -705,6 +710,7 @@ class AvailabilityEstimate:
     abandon_mae_after: float
     sl_bias_after: float
     abandon_bias_after: float
+    objective: str = "joint"
 
 
 def usable_intervals(
@@ -730,6 +736,7 @@ def fit_availability(
     agents: str = "agents_on_shift",
     min_calls: int = 20,
     abandon_weight: float = 1.0,
+    objective: str = "separate",
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
@@ -746,7 +753,17 @@ def fit_availability(
     where ``n_h`` is the number of calls offered in interval ``h`` (the observed
     proportions have variance about ``p(1-p)/n_h``), ``SL_h`` and ``Ab_h`` are Erlang
     A's service level and abandonment with ``factor x agents_h`` servers, the
-    interval's arrival rate and mean handle time, and the patience.
+    interval's arrival rate and mean handle time, and the patience. That is
+    ``objective="joint"``. The default, ``objective="separate"``, gives each parameter
+    the metric it governs: for each patience the factor minimises the service-level
+    term alone, and the patience is the one whose (patience, factor) pair minimises the
+    abandonment term alone (``abandon_weight`` then plays no part). Callers' patience is
+    not exponential, so no (factor, patience) pair of Erlang A reproduces both metrics
+    exactly; the joint sum trades abandonment for service level (on the Technion bank's
+    learning weeks it over-predicted abandonment), while the separate fit keeps the
+    factor that reproduces the speed of answer and the patience that reproduces the
+    hang-ups. With ``fit_patience=False`` only the factor is fitted (to service level
+    when separate).
 
     The intervals come from a bootstrap that resamples whole days (hours of one day
     share staffing and callers, so they are not independent) and refits.
@@ -764,6 +781,9 @@ def fit_availability(
         )
     if not (math.isfinite(patience_s) and patience_s > 0):
         raise ValueError(f"patience_s must be finite and > 0, got {patience_s!r}")
+    if objective not in ("separate", "joint"):
+        raise ValueError(f"objective must be 'separate' or 'joint', got {objective!r}")
+    separate = objective == "separate"
     n = use["offered"].to_numpy(dtype=float)
     staff = use[agents].to_numpy(dtype=float)
     rate = n / interval_s
@@ -789,25 +809,40 @@ def fit_availability(
         sl_lo, ab_lo = sl_flat[at_low], ab_flat[at_low]
         sl_pred = sl_lo + frac * (sl_flat[at_low + 1] - sl_lo)
         ab_pred = ab_lo + frac * (ab_flat[at_low + 1] - ab_lo)
-        loss = n * ((sl_pred - sl_obs) ** 2 + abandon_weight * (ab_pred - ab_obs) ** 2)
-        return loss @ one_hot, (sl_table, ab_table)
+        sl_loss = (n * (sl_pred - sl_obs) ** 2) @ one_hot  # (grid, days)
+        ab_loss = (n * (ab_pred - ab_obs) ** 2) @ one_hot
+        return (sl_loss, ab_loss), (sl_table, ab_table)
+
+    def choose(sl_loss: np.ndarray, ab_loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best (patience, factor) indices from summed losses shaped (..., patience, grid)."""
+        if separate:
+            g = np.argmin(sl_loss, axis=-1)  # best factor for each patience
+            ab_at = np.take_along_axis(ab_loss, g[..., None], axis=-1)[..., 0]
+            p = np.argmin(ab_at, axis=-1)
+            return p, np.take_along_axis(g, np.asarray(p)[..., None], axis=-1)[..., 0]
+        total = (sl_loss + abandon_weight * ab_loss).reshape(*sl_loss.shape[:-2], -1)
+        return np.divmod(np.argmin(total, axis=-1), grid.size)
 
     results = {float(m): evaluate(patience_s * m) for m in multipliers}
     if fit_patience and len(multipliers) > 1:
         # refine around the best coarse multiplier (one coarse step either side)
         coarse = np.sort(multipliers)
-        b = int(np.argmin([results[float(m)][0].sum(axis=1).min() for m in coarse]))
+        b = int(
+            choose(
+                np.stack([results[float(m)][0][0].sum(axis=1) for m in coarse]),
+                np.stack([results[float(m)][0][1].sum(axis=1) for m in coarse]),
+            )[0]
+        )
         lo, hi = coarse[max(b - 1, 0)], coarse[min(b + 1, coarse.size - 1)]
         for m in np.geomspace(lo, hi, PATIENCE_REFINE_POINTS):
             if not np.isclose(m, list(results), rtol=1e-9).any():
                 results[float(m)] = evaluate(patience_s * m)
     keys = sorted(results)
     patiences = patience_s * np.array(keys)
-    per_day = np.stack([results[k][0] for k in keys])  # (patience, grid, days)
+    sl_day = np.stack([results[k][0][0] for k in keys])  # (patience, grid, days)
+    ab_day = np.stack([results[k][0][1] for k in keys])
     tables = [results[k][1] for k in keys]
-    flat = per_day.reshape(-1, days.size)
-    best = int(np.argmin(flat.sum(axis=1)))
-    best_p, best_g = divmod(best, grid.size)
+    best_p, best_g = (int(i) for i in choose(sl_day.sum(axis=2), ab_day.sum(axis=2)))
 
     boot_p = np.array([best_p])
     boot_g = np.array([best_g])
@@ -816,7 +851,11 @@ def fit_availability(
         draws = rng.integers(0, days.size, size=(bootstrap, days.size))
         counts = np.zeros((bootstrap, days.size))
         np.add.at(counts, (np.repeat(np.arange(bootstrap), days.size), draws.ravel()), 1.0)
-        boot_p, boot_g = np.divmod(np.argmin(counts @ flat.T, axis=1), grid.size)
+        shape = (bootstrap, len(keys), grid.size)
+        boot_p, boot_g = choose(
+            (counts @ sl_day.reshape(-1, days.size).T).reshape(shape),
+            (counts @ ab_day.reshape(-1, days.size).T).reshape(shape),
+        )
     alpha = 1.0 - confidence
 
     def interval_of(values: np.ndarray) -> tuple[float, float]:
@@ -852,6 +891,7 @@ def fit_availability(
         abandon_mae_after=float(np.mean(np.abs(ab_after - ab_obs))),
         sl_bias_after=float(np.mean(sl_after - sl_obs)),
         abandon_bias_after=float(np.mean(ab_after - ab_obs)),
+        objective=objective,
     )
 
 
@@ -1014,6 +1054,7 @@ def calibrate(
     basis: str = "on_shift",
     shift_gap_s: float = DEFAULT_SHIFT_GAP_S,
     fit_patience: bool = True,
+    objective: str = "separate",
     min_calls: int = 20,
     min_intervals: int = 24,
     bootstrap: int = 200,
@@ -1047,6 +1088,9 @@ def calibrate(
     fit_patience
         Fit Erlang A's patience jointly with the factor (the measured exponential
         estimate is kept beside it); False keeps the measured patience in the model.
+    objective
+        ``"separate"`` (factor fitted to service level, patience to abandonment) or
+        ``"joint"`` (both to their sum); see :func:`fit_availability`.
     min_calls
         Intervals with fewer offered calls do not enter the availability fit.
     min_intervals
@@ -1095,6 +1139,7 @@ def calibrate(
                 own,
                 patience_s=patience.mean_s,
                 fit_patience=fit_patience,
+                objective=objective,
                 target_s=target_s,
                 interval_s=interval_s,
                 agents=agents,

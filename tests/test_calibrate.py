@@ -285,6 +285,62 @@ def test_joint_fit_recovers_factor_and_patience_when_both_are_unknown():
     assert est.patience_low_s <= est.patience_s <= est.patience_high_s
 
 
+@pytest.mark.parametrize("objective", ["separate", "joint"])
+def test_both_objectives_recover_factor_and_patience_of_an_erlang_a_centre(objective):
+    # exponential patience: Erlang A is exact, so fitting the factor to service level and
+    # the patience to abandonment (separate) and fitting both to their sum (joint) agree
+    rng = np.random.default_rng(8)
+    table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=240)
+    est = fit_availability(
+        table,
+        patience_s=120.0,
+        fit_patience=True,
+        objective=objective,
+        agents="agents_seen",
+        bootstrap=30,
+    )
+    assert est.objective == objective
+    assert est.factor == pytest.approx(0.6, abs=0.04)
+    assert est.patience_s == pytest.approx(200.0, rel=0.2)
+    assert est.low <= est.factor <= est.high
+    assert est.patience_low_s <= est.patience_s <= est.patience_high_s
+
+
+def test_separate_fit_takes_the_factor_from_service_level_alone():
+    # a mis-specified centre (answered faster than Erlang A says): the separate fit's
+    # factor is the service-level fit at its patience, and the abandonment weight of the
+    # joint sum plays no part
+    rng = np.random.default_rng(3)
+    table = formula_intervals(rng, factor=0.6, patience_s=200.0, hours=240)
+    table["service_level"] = np.clip(table["service_level"] + 0.08, 0, 1)
+    kw = {"fit_patience": True, "agents": "agents_seen", "bootstrap": 0}
+    sep = fit_availability(table, patience_s=200.0, **kw)
+    assert sep.objective == "separate"
+    heavy = fit_availability(table, patience_s=200.0, abandon_weight=4.0, **kw)
+    assert (heavy.factor, heavy.patience_s) == (sep.factor, sep.patience_s)
+    fixed = fit_availability(
+        table, patience_s=sep.patience_s, agents="agents_seen", bootstrap=0
+    )
+    assert fixed.factor == sep.factor
+    joint = fit_availability(table, patience_s=200.0, objective="joint", **kw)
+    assert abs(sep.abandon_bias_after) < abs(joint.abandon_bias_after)
+
+
+def test_unknown_objective_is_refused():
+    table = formula_intervals(np.random.default_rng(0), factor=1.0, patience_s=120.0, hours=48)
+    with pytest.raises(ValueError, match="objective"):
+        fit_availability(table, patience_s=120.0, agents="agents_seen", objective="both")
+
+
+def test_calibrations_written_before_the_objective_existed_still_load(roster_calibration):
+    raw = roster_calibration.to_dict()
+    for fit in raw["fit"].values():
+        fit["availability"].pop("objective")
+    again = Calibration.from_dict(raw)
+    assert all(q.availability.objective == "joint" for q in again.queues.values())
+    assert roster_calibration.queues["care"].availability.objective == "separate"
+
+
 def test_fit_needs_intervals_with_enough_calls():
     table = pd.DataFrame(
         {
