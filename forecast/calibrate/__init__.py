@@ -43,43 +43,15 @@ Modules: :mod:`~forecast.calibrate.estimators` (handle time, patience, Kaplan-Me
 
 from __future__ import annotations
 
-# Names the single-file module exposed through its own imports; kept importable from
-# here so that nothing which reached them through forecast.calibrate breaks.
-import json  # noqa: F401
-import math  # noqa: F401
-import tomllib  # noqa: F401
-import warnings  # noqa: F401
-from collections.abc import Mapping  # noqa: F401
-from dataclasses import asdict, dataclass, field, replace  # noqa: F401
-from pathlib import Path  # noqa: F401
-from typing import Any  # noqa: F401
-
-import numpy as np  # noqa: F401
-import pandas as pd  # noqa: F401
-from scipy import stats  # noqa: F401
-
-from ..config import PlanConfig  # noqa: F401
-from ..exceptions import ConfigError, DataValidationError, ForecastWarning  # noqa: F401
-from ..records import validate_call_records  # noqa: F401
 from .availability import (
-    AVAILABILITY_GRID,  # noqa: F401
-    PATIENCE_MULTIPLIERS,  # noqa: F401
-    PATIENCE_REFINE_POINTS,  # noqa: F401
     AvailabilityEstimate,
-    _interpolate,  # noqa: F401
-    _metric_table,  # noqa: F401
     fit_availability,
     predict_intervals,
     usable_intervals,
 )
 from .core import (
-    _RECORD_BASES,  # noqa: F401
     Calibration,
     QueueCalibration,
-    _basis_column,  # noqa: F401
-    _fit_dict,  # noqa: F401
-    _join_staffing,  # noqa: F401
-    _train_bounds,  # noqa: F401
     apply_calibration,
     calibrate,
     calibration_check,
@@ -87,7 +59,6 @@ from .core import (
     plot_calibration,
 )
 from .estimators import (
-    SURVIVAL_POINTS_S,  # noqa: F401
     HandleTimeEstimate,
     PatienceEstimate,
     SurvivalCurve,
@@ -95,23 +66,8 @@ from .estimators import (
     estimate_patience,
     kaplan_meier,
 )
-from .intervals import (
-    DEFAULT_SHIFT_GAP_S,  # noqa: F401
-    _agent_busy,  # noqa: F401
-    _check_interval,  # noqa: F401
-    _pooled,  # noqa: F401
-    _seconds_since,  # noqa: F401
-    _split_by_interval,  # noqa: F401
-    history_table,
-    interval_table,
-)
-from .toml_io import (
-    _toml_key,  # noqa: F401
-    _toml_table,  # noqa: F401
-    _toml_value,  # noqa: F401
-    calibration_to_toml,
-    load_calibration,
-)
+from .intervals import DEFAULT_SHIFT_GAP_S, history_table, interval_table
+from .toml_io import calibration_to_toml, load_calibration
 
 __all__ = [
     "SurvivalCurve",
@@ -135,5 +91,6 @@ __all__ = [
     "apply_calibration",
     "calibration_to_toml",
     "load_calibration",
+    "DEFAULT_SHIFT_GAP_S",
 ]
 
