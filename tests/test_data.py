@@ -357,7 +357,7 @@ class TestFastPath:
     """Large clean files take a typed pyarrow path; it must agree with the exact path."""
 
     def test_csv_fast_and_exact_paths_agree(self, tmp_path, monkeypatch):
-        import forecast.data as data
+        import forecast.data.read as data  # where read_volumes looks its helpers up
 
         rows = [(q, t.strftime("%Y-%m-%d %H:%M"), float(i % 7) + 0.5, 300 + i % 11)
                 for i, t in enumerate(pd.date_range("2025-09-01", periods=300, freq="30min"))
@@ -374,7 +374,7 @@ class TestFastPath:
         assert fast["aht_s"].isna().sum() > 0
 
     def test_parquet_fast_and_exact_paths_agree(self, tmp_path, monkeypatch):
-        import forecast.data as data
+        import forecast.data.read as data  # where read_volumes looks its helpers up
 
         ds = pd.date_range("2025-09-01", periods=100, freq="15min").repeat(2)
         pd.DataFrame({"queue": pd.Categorical(["y", "x"] * 100), "timestamp": ds,

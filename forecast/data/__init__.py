@@ -1,0 +1,135 @@
+"""Volume data intake: the only place volume files are read.
+
+Everything downstream works on one long table per centre:
+
+``queue`` (str), ``ds`` (datetime64, naive *local* time of the centre, interval
+start), ``y`` (float64, contacts offered in the interval), and optionally ``aht_s``
+(float64, NaN where unknown) and ``abandoned`` (float64).
+
+:func:`read_volumes` reads and validates a CSV (any compression pandas infers) or
+Parquet export into that shape; every problem is reported as one
+:class:`~forecast.exceptions.DataValidationError` line naming the file, the line
+number (header = line 1) and the column. :func:`regularise` then puts each queue on
+the regular grid of its *arrival* intervals: finer data is summed into the plan's
+interval, intervals outside opening hours are dropped, and missing intervals inside
+opening hours are filled by a documented rule and flagged ``filled=True``.
+
+Input policy
+------------
+A scheduled run must never turn a broken export into a quietly wrong plan, so each
+kind of damage is either repaired by a fixed rule, with a
+:class:`~forecast.exceptions.DataRepairWarning` saying what was done, or rejected
+with one error line:
+
+============================================  =========================================
+found in the file                             what happens
+============================================  =========================================
+rows in any order                             sorted, silently
+extra columns                                 ignored
+UTF-8 byte-order mark, CRLF line ends         accepted
+gzip/bz2/xz/zip/zst compression               accepted; truncated or corrupt: error
+``;``, tab or ``|`` separated                 detected from the header line; with a
+                                              ``;``/tab/``|`` separator a number with a
+                                              comma (``12,5``) uses the decimal comma
+                                              and ``.`` as thousands mark (``1.234,5``)
+``16/11/2026 08:00`` dates                    day/month order taken from the data (a
+                                              first number above 12 = day first);
+                                              ambiguous throughout: error asking for
+                                              ``timestamp_format``
+fractional volumes                            accepted (forecasts and some exports are
+                                              fractional)
+empty, negative, non-finite volume            error
+a volume above ``max_volume`` (default        error (a unit mix-up, totals row or
+1,000,000 contacts in one interval)           corrupt export); raise it if real
+AHT above a day (86,400 s)                    error
+the header repeated mid-file                  row dropped, warning (concatenated
+                                              exports)
+a trailing ``Total,,12345`` row               row dropped, warning
+a row repeated exactly                        copy dropped, warning (overlapping exports)
+two different rows for one queue and time     error naming both lines
+a gap of more than a year in a queue          error (a stray date would make the grid
+                                              span decades)
+an interval that does not divide a day        error
+a last line cut short (fewer fields)          error: the export looks truncated
+text not in the declared encoding             error naming the line; set ``encoding``
+============================================  =========================================
+
+Large files are read by a fast path (pyarrow's CSV reader with the column types
+declared, validation on arrays); when anything looks wrong there, the file is read
+again by the exact path, which applies the repairs above or names the first bad row.
+
+Time zones and daylight saving
+------------------------------
+Timestamps are the centre's naive local clock times. Timestamps written with a UTC
+offset (``Z``, ``+01:00``) are converted to the centre's time zone and the offset is
+dropped. Consequences for a queue open around the clock:
+
+* on the spring-forward day the local hour that does not exist (01:00-02:00 in
+  Europe/London) is not a gap: it is neither expected nor filled (pass ``timezone``);
+* on the fall-back day the hour that occurs twice maps to one local interval, whose
+  volume is the sum of both (read from offset timestamps, or from naive files that
+  repeat the ambiguous times when ``timezone`` is given).
+"""
+
+# Re-exports: every name the former flat module forecast/data.py had still resolves here
+# (the public API, the private helpers, and the names it imported).
+# ruff: noqa: F401
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..config import OpeningHours, PlanConfig, check_timezone
+from ..exceptions import DataRepairWarning, DataValidationError
+from ._common import (
+    DAY_S, DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, WEEK_S, YEARS, _CUT_TIME_RE,
+    _DELIMITERS, _DMY_RE, _END_S, _FIRST_S, _HAS_OFFSET_RE, _NULL_MARKERS, _NUMBER_RE,
+    _STRIP_OFFSET_RE, _TOTAL_RE, TimestampMode, _Columns, _list, _str_column,
+)
+from .describe import VolumeSummary, describe_volumes
+from .hours import _infer_hours_arrays, _longest_run, hours_for, infer_hours, infer_interval_s
+from .read import (
+    _Sniff, _check_encoding, _check_file, _check_last_line, _compression, _corrupt, _fast_path_ok,
+    _fast_table, _first_line, _has_empty_line, _is_parquet, _line_of_byte, _not_text, _open_binary,
+    _read_csv_exact, _read_csv_fast, _read_parquet, _read_parquet_fast, _read_text_arrow,
+    _release_arrow_memory, _require_columns, _sniff_csv, _unreadable, read_volumes,
+    read_volumes_for,
+)
+from .regularise import (
+    HoursArg, QueueReport, RegulariseReport, _aggregate_arrays, _exists, _fill_from_weeks,
+    _hours_of, _interval_of, _nonexistent_starts, _regularise_one, _slot_table, _sum_by, _week_slot,
+    future_grid, regularise,
+)
+from .validate import (
+    _Where, _aggregate, _ambiguous, _arrow, _as_text, _check_duplicates, _check_grid, _check_years,
+    _day_month_order, _drop_repeated_headers, _drop_totals_rows, _fmt_interval, _grid_problem,
+    _matches, _need_timezone, _numbers_in_arrow, _parse_numbers, _parse_queue, _parse_timestamps,
+    _repair, _repeated, _seconds, _strip_offsets, _to_datetime, _validate,
+)
+
+__all__ = [
+    "read_volumes",
+    "read_volumes_for",
+    "infer_interval_s",
+    "infer_hours",
+    "regularise",
+    "RegulariseReport",
+    "QueueReport",
+    "future_grid",
+    "describe_volumes",
+    "VolumeSummary",
+    "hours_for",
+    "DEFAULT_MAX_VOLUME",
+    "MAX_AHT_S",
+    "MAX_GAP_DAYS",
+    "YEARS",
+]
