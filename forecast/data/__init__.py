@@ -71,50 +71,13 @@ dropped. Consequences for a queue open around the clock:
   repeat the ambiguous times when ``timezone`` is given).
 """
 
-# Re-exports: every name the former flat module forecast/data.py had still resolves here
-# (the public API, the private helpers, and the names it imported).
-# ruff: noqa: F401
 from __future__ import annotations
 
-import codecs
-import csv
-import re
-import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
-
-import numpy as np
-import pandas as pd
-
-from ..config import OpeningHours, PlanConfig, check_timezone
-from ..exceptions import DataRepairWarning, DataValidationError
-from ._common import (
-    DAY_S, DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, WEEK_S, YEARS, _CUT_TIME_RE,
-    _DELIMITERS, _DMY_RE, _END_S, _FIRST_S, _HAS_OFFSET_RE, _NULL_MARKERS, _NUMBER_RE,
-    _STRIP_OFFSET_RE, _TOTAL_RE, TimestampMode, _Columns, _list, _str_column,
-)
+from ._common import DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, YEARS, TimestampMode
 from .describe import VolumeSummary, describe_volumes
-from .hours import _infer_hours_arrays, _longest_run, hours_for, infer_hours, infer_interval_s
-from .read import (
-    _Sniff, _check_encoding, _check_file, _check_last_line, _compression, _corrupt, _fast_path_ok,
-    _fast_table, _first_line, _has_empty_line, _is_parquet, _line_of_byte, _not_text, _open_binary,
-    _read_csv_exact, _read_csv_fast, _read_parquet, _read_parquet_fast, _read_text_arrow,
-    _release_arrow_memory, _require_columns, _sniff_csv, _unreadable, read_volumes,
-    read_volumes_for,
-)
-from .regularise import (
-    HoursArg, QueueReport, RegulariseReport, _aggregate_arrays, _exists, _fill_from_weeks,
-    _hours_of, _interval_of, _nonexistent_starts, _regularise_one, _slot_table, _sum_by, _week_slot,
-    future_grid, regularise,
-)
-from .validate import (
-    _Where, _aggregate, _ambiguous, _arrow, _as_text, _check_duplicates, _check_grid, _check_years,
-    _day_month_order, _drop_repeated_headers, _drop_totals_rows, _fmt_interval, _grid_problem,
-    _matches, _need_timezone, _numbers_in_arrow, _parse_numbers, _parse_queue, _parse_timestamps,
-    _repair, _repeated, _seconds, _strip_offsets, _to_datetime, _validate,
-)
+from .hours import hours_for, infer_hours, infer_interval_s
+from .read import read_volumes, read_volumes_for
+from .regularise import HoursArg, QueueReport, RegulariseReport, future_grid, regularise
 
 __all__ = [
     "read_volumes",
@@ -132,4 +95,7 @@ __all__ = [
     "MAX_AHT_S",
     "MAX_GAP_DAYS",
     "YEARS",
+    "DS_DTYPE",
+    "TimestampMode",
+    "HoursArg",
 ]
