@@ -87,7 +87,7 @@ horizon_days = 7  # model: the default ("auto")
 [defaults]
 channel = "voice"
 aht_s = 300
-hours = {{ mon = "07:00-21:00", tue = "07:00-21:00", wed = "07:00-21:00", thu = "07:00-21:00", fri = "07:00-21:00" }}
+hours = {{ default = "07:00-21:00", sat = "closed", sun = "closed" }}
 """)
     return config_path
 

@@ -59,8 +59,7 @@ class PlanWriter:
 
     def add(self, queue_plan: QueuePlan) -> None:
         """Append one queue's plan (queues must arrive in a stable order)."""
-        from .report import (ordered_plan_columns, plan_chart, plan_csv_rows, safe_name,
-                             save_figure)
+        from .report import ordered_plan_columns, plan_chart, plan_csv_rows, safe_name, save_figure
 
         plan = queue_plan.plan
         columns = ordered_plan_columns(plan)

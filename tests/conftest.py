@@ -67,5 +67,5 @@ def make_fast_config(folder: Path, *, model: str = "slot_mean", extra: str = "")
 
 @pytest.fixture(scope="session")
 def fast_config():
-    """A function: ``fast_config(folder, model=..., extra=...)`` -> path of a quick example config."""
+    """``fast_config(folder, model=..., extra=...)`` -> path of a quick example config."""
     return make_fast_config

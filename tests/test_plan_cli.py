@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from forecast.cli import wfm
 
+
 def run(*args: str):
     return CliRunner().invoke(wfm, [str(a) for a in args], catch_exceptions=False)
 

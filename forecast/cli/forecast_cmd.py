@@ -10,7 +10,6 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_csv
 from ..config import PlanConfig, load_config
-from ..exceptions import DataValidationError
 
 __all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon"]
 

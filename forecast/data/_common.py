@@ -8,7 +8,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-
 DS_DTYPE = "datetime64[ns]"
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S

@@ -11,7 +11,6 @@ from ._common import _list
 from .hours import infer_interval_s
 from .regularise import RegulariseReport
 
-
 # --------------------------------------------------------------------------- describe
 
 

@@ -10,7 +10,6 @@ from ..config import OpeningHours, PlanConfig
 from ..exceptions import DataValidationError
 from ._common import DAY_S
 
-
 # --------------------------------------------------------------------------- inference
 
 

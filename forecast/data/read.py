@@ -15,11 +15,19 @@ import pandas as pd
 from ..config import PlanConfig, check_timezone
 from ..exceptions import DataValidationError
 from ._common import (
-    DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, _DELIMITERS, _END_S, _FIRST_S, _NULL_MARKERS,
-    TimestampMode, _Columns, _list, _str_column,
+    _DELIMITERS,
+    _END_S,
+    _FIRST_S,
+    _NULL_MARKERS,
+    DEFAULT_MAX_VOLUME,
+    DS_DTYPE,
+    MAX_AHT_S,
+    TimestampMode,
+    _Columns,
+    _list,
+    _str_column,
 )
 from .validate import _grid_problem, _validate
-
 
 # --------------------------------------------------------------------------- reading
 

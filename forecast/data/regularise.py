@@ -15,7 +15,6 @@ from ..exceptions import DataRepairWarning, DataValidationError
 from ._common import DAY_S, DS_DTYPE, _list, _str_column
 from .hours import _infer_hours_arrays
 
-
 # --------------------------------------------------------------------------- regularise
 
 

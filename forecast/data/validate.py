@@ -13,10 +13,23 @@ import pandas as pd
 
 from ..exceptions import DataRepairWarning, DataValidationError
 from ._common import (
-    DAY_S, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, YEARS, _CUT_TIME_RE, _DMY_RE, _END_S, _FIRST_S,
-    _HAS_OFFSET_RE, _NULL_MARKERS, _NUMBER_RE, _STRIP_OFFSET_RE, _TOTAL_RE, _Columns, _list,
+    _CUT_TIME_RE,
+    _DMY_RE,
+    _END_S,
+    _FIRST_S,
+    _HAS_OFFSET_RE,
+    _NULL_MARKERS,
+    _NUMBER_RE,
+    _STRIP_OFFSET_RE,
+    _TOTAL_RE,
+    DAY_S,
+    DS_DTYPE,
+    MAX_AHT_S,
+    MAX_GAP_DAYS,
+    YEARS,
+    _Columns,
+    _list,
 )
-
 
 # --------------------------------------------------------------------------- validation
 

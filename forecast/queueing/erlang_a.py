@@ -75,6 +75,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from .erlang import _check_nonnegative, _floats
+
 __all__ = ["ErlangAResult", "erlang_a"]
 
 FloatArray = NDArray[np.float64]
@@ -647,7 +648,7 @@ def _erlang_a_int(n, lam, aht_s, patience_s, target_s, *, want_asa: bool = True)
     """Erlang A metrics for integer agents on flat float arrays of equal length."""
     out = np.empty((len(_POINT_KEYS), n.size))
     _erlang_a_points(n, lam, aht_s, patience_s, target_s, want_asa, out)
-    return dict(zip(_POINT_KEYS, out))
+    return dict(zip(_POINT_KEYS, out, strict=True))
 
 
 def _finish(raw: dict, patience_s: FloatArray) -> dict:
