@@ -137,6 +137,7 @@ def load_inputs(config: PlanConfig, *, extra_events: pd.DataFrame | None = None)
     if extra_events is not None:
         tables.append(extra_events)
     events = events_io.combine_events(*tables)
+    data_io.release_unused_memory()  # a long run holds only the validated history
     return PlanInputs(config=config, history=history, events=events, report=report)
 
 

@@ -76,12 +76,13 @@ from __future__ import annotations
 from ._common import DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, YEARS, TimestampMode
 from .describe import VolumeSummary, describe_volumes
 from .hours import hours_for, infer_hours, infer_interval_s
-from .read import read_volumes, read_volumes_for
+from .read import read_volumes, read_volumes_for, release_unused_memory
 from .regularise import HoursArg, QueueReport, RegulariseReport, future_grid, regularise
 
 __all__ = [
     "read_volumes",
     "read_volumes_for",
+    "release_unused_memory",
     "infer_interval_s",
     "infer_hours",
     "regularise",
