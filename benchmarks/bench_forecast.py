@@ -5,7 +5,7 @@
     options: --no-peers (skip Prophet and statsforecast), --repeats N (timing repeats),
              --models mstl,sarimax (only those rows: no auto, peers or further sections)
 
-Protocol (bank_calls, as in /work/shared/PEERS.md): 28 half-hours a weekday 07:00-20:30
+Protocol (bank_calls, as in ../shared/PEERS.md): 28 half-hours a weekday 07:00-20:30
 (the lone 21:00 stamp dropped), missing weekdays gap-filled for training and never
 scored, the last 4 weeks as 4 one-week folds starting 2003-09-29, 10-06, 10-13, 10-20,
 each trained on everything before it. WAPE and coverage pooled over folds, MASE (in-sample

@@ -101,6 +101,10 @@ class PlanResult:
     @property
     def daily(self) -> pd.DataFrame:
         """One row per queue x day (the daily.csv table)."""
+        dailies = [q.daily for q in self.queues.values()]
+        if dailies and all(d is not None for d in dailies):  # made when each queue was planned
+            return pd.concat(dailies, ignore_index=True).sort_values(
+                ["queue", "date"], kind="stable", ignore_index=True)
         return daily_summary(self.plan, interval_s=self.config.interval_s,
                              hours_per_fte=self.config.hours_per_fte)
 

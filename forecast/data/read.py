@@ -494,14 +494,7 @@ def _read_csv_exact(path: Path, sniff: _Sniff, cols: _Columns, encoding: str
     use = {sniff.names[c]: c for c in cols.wanted if c in sniff.names}
     frame = _read_text_arrow(path, sniff, use, encoding)
     if frame is not None:
-        lines = frame.index.to_numpy() + 2
-        blank = (frame == "").all(axis=1).to_numpy()
-        if blank.any():
-            frame, lines = frame[~blank], lines[~blank]
-        if frame.empty:
-            raise DataValidationError("no data rows after the header", file=path)
-        _check_last_line(path, sniff, encoding, int(lines[-1]))
-        return frame.reset_index(drop=True), lines
+        return _data_rows(frame, (frame == "").all(axis=1).to_numpy(), path, sniff, encoding)
     try:
         frame = pd.read_csv(
             path,
@@ -525,8 +518,14 @@ def _read_csv_exact(path: Path, sniff: _Sniff, cols: _Columns, encoding: str
     except Exception as exc:
         raise _unreadable(path, exc) from None
     frame = frame.rename(columns=use)
+    return _data_rows(frame, frame.isna().all(axis=1).to_numpy(), path, sniff, encoding)
+
+
+def _data_rows(frame: pd.DataFrame, blank: np.ndarray, path: Path, sniff: _Sniff,
+               encoding: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The non-blank rows of a text frame read from row 0 (file line 2) on, with each
+    row's line number; refuses a file with no data rows or a cut last line."""
     lines = frame.index.to_numpy() + 2
-    blank = frame.isna().all(axis=1).to_numpy()
     if blank.any():
         frame, lines = frame[~blank], lines[~blank]
     if frame.empty:

@@ -80,6 +80,15 @@ def _one_blas_thread() -> Iterator[None]:
             fn(n)
 
 
+def _rows_of(sorted_days: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row of each of ``days`` in the sorted ``sorted_days`` (clipped to a valid row) and
+    whether it is really there."""
+    row = np.minimum(np.searchsorted(sorted_days, days), max(len(sorted_days) - 1, 0))
+    found = (row < len(sorted_days)) & (sorted_days[row] == days) if len(sorted_days) else \
+        np.zeros(len(days), bool)
+    return row, found
+
+
 def _open_days(first: int, last: int, open_weekdays: Sequence[int]) -> np.ndarray:
     """Day numbers from ``first`` to ``last`` (inclusive) falling on an open weekday."""
     days = np.arange(int(first), int(last) + 1, dtype=np.int64)
@@ -88,7 +97,8 @@ def _open_days(first: int, last: int, open_weekdays: Sequence[int]) -> np.ndarra
 
 def _open_days_ahead(last_day: int, days: np.ndarray, open_weekdays: Sequence[int]) -> np.ndarray:
     """For each day number, how many open days lie in ``(last_day, day]`` (0: not after)."""
-    mask = [i in set(open_weekdays) for i in range(7)]
+    open_set = set(open_weekdays)
+    mask = [i in open_set for i in range(7)]
     return np.busday_count(np.datetime64(int(last_day) + 1, "D"),
                            np.asarray(days, np.int64).astype("datetime64[D]") + 1, weekmask=mask)
 
@@ -133,9 +143,7 @@ class HoltWintersTopDown(TopDown):
 
     def daily_total(self, days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
         d = _as_day_numbers(days)
-        mask = [i in self.open_weekdays_ for i in range(7)]
-        steps = np.busday_count(np.datetime64(self.hw_last_day_ + 1, "D"),
-                                d.astype("datetime64[D]") + 1, weekmask=mask)
+        steps = _open_days_ahead(self.hw_last_day_, d, self.open_weekdays_)
         out = super().daily_total(d)
         ahead = steps >= 1
         if ahead.any():
@@ -261,8 +269,7 @@ class SarimaxTopDown(TopDown):
         last = int(days[-1])
         cal = _open_days(max(int(days[0]), last - 7 * int(self.fit_weeks) + 1), last,
                          self.open_weekdays_)
-        row = np.searchsorted(days, cal)
-        found = (row < len(days)) & (days[np.minimum(row, len(days) - 1)] == cal)
+        row, found = _rows_of(days, cal)
         endog = np.full(len(cal), np.nan)
         ok = found.copy()
         ok[found] = complete[row[found]]
@@ -331,9 +338,7 @@ class SarimaxTopDown(TopDown):
             cal = _open_days(max(a, grid.days[0]), min(b, grid.days[-1]), self.open_weekdays_)
             if cal.size == 0:
                 continue
-            row = np.searchsorted(grid.days, cal)
-            present = (row < len(grid.days)) & (grid.days[np.minimum(row, len(grid.days) - 1)]
-                                                == cal)
+            row, present = _rows_of(grid.days, cal)
             if not seen[row[present]].any():
                 out.add(str(name))
         return sorted(out)
@@ -406,8 +411,7 @@ class SarimaxTopDown(TopDown):
         """
         d = _as_day_numbers(days)
         out = super().daily_total(d)
-        pos = np.minimum(np.searchsorted(self.in_sample_days_, d), len(self.in_sample_days_) - 1)
-        hit = self.in_sample_days_[pos] == d
+        pos, hit = _rows_of(self.in_sample_days_, d)
         hit[hit] = np.isfinite(self.in_sample_total_[pos[hit]])
         out[hit] = self.in_sample_total_[pos[hit]]
         last = self.sarimax_last_day_
@@ -456,8 +460,8 @@ class SarimaxTopDown(TopDown):
             # horizon day on
             cal = _open_days(uniq[0], uniq[-1] + 7, self.open_weekdays_)
             lift = np.exp(self.event_coef_[AFTER_HOLIDAY] * self._after_holiday(cal, ev))
-            pos = np.minimum(np.searchsorted(cal, uniq), len(cal) - 1)
-            out *= np.where(cal[pos] == uniq, lift[pos], 1.0)[inv]
+            pos, found = _rows_of(cal, uniq)
+            out *= np.where(found, lift[pos], 1.0)[inv]
         closed = ((ev["type"] == "holiday") & ev["name"].isin(self.closed_holidays_)).to_numpy()
         for s, e in zip(_ns(ev.loc[closed, "start"]), _ns(ev.loc[closed, "end"]), strict=True):
             out[(t >= s) & (t < e)] = 0.0
@@ -583,8 +587,7 @@ class MSTLModel(Forecaster):
                              f"got {n}")
         pos_day = np.repeat(np.arange(len(cal)), n_per_day)
         pos_col = np.concatenate([np.flatnonzero(template[w]) for w in cal_wd])
-        row = np.searchsorted(days, cal)
-        found = (row < len(days)) & (days[np.minimum(row, len(days) - 1)] == cal)
+        row, found = _rows_of(days, cal)
         series = np.full(n, np.nan)
         have = found[pos_day]
         series[have] = y[row[pos_day[have]], pos_col[have]]
@@ -688,11 +691,10 @@ class MSTLModel(Forecaster):
         # days of the decomposed window: in-sample seasonal + week-ahead level
         past = ~ahead
         if past.any():
-            r = np.searchsorted(self.days_, day[past])
-            rr = np.minimum(r, len(self.days_) - 1)
+            rr, there = _rows_of(self.days_, day[past])
             c = col[past]
             k = np.where(c >= 0, self.slot_index_[wd[past], np.maximum(c, 0)], -1)
-            ok = (r < len(self.days_)) & (self.days_[rr] == day[past]) & (k >= 0)
+            ok = there & (k >= 0)
             vals = np.full(int(past.sum()), np.nan)
             vals[ok] = (self.seasonal_[self.day_start_[rr[ok]] + k[ok]]
                         + self.level_in_sample_[rr[ok]])
