@@ -98,6 +98,7 @@ def load_factory(spec: str) -> Factory:
         if module_spec is None or module_spec.loader is None:
             raise SystemExit(f"--candidate: cannot import '{target}'")
         module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_spec.name] = module  # dataclasses look their module up
         module_spec.loader.exec_module(module)
     else:
         module = importlib.import_module(target)
