@@ -12,14 +12,15 @@ opening hours refit the forecasts of the queues concerned.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import events as events_io
-from .config import OpeningHours, PlanConfig
-from .exceptions import ConfigError
+from .config import OpeningHours, PlanConfig, QueueConfig
+from .exceptions import ConfigError, ForecastWarning
 from .plan import (
     PlanInputs,
     PlanResult,
@@ -30,7 +31,10 @@ from .plan import (
     staff_forecast,
 )
 
-__all__ = ["WhatIf", "WhatIfResult", "run_whatif", "compare_totals"]
+__all__ = ["WhatIf", "WhatIfResult", "run_whatif", "compare_totals", "format_comparison"]
+
+#: the settings that make up a service target
+_TARGET = ("service_level", "answer_s")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class WhatIf:
     volume_scale, aht_scale
         Multiply forecast volume / handle time (1.2 = +20%).
     shrinkage, max_occupancy, service_level, answer_s
-        Replace the queue's setting.
+        Replace the queue's setting. A service target (``service_level``,
+        ``answer_s``) with ``queues=None`` changes the immediate queues (voice, chat)
+        only: the deferred ones (email, social) count their targets in open hours.
     hours
         Replace the queue's opening hours.
     add_events
@@ -50,7 +56,7 @@ class WhatIf:
     remove_events
         Names of events taken out of the calendar.
     queues
-        Queues the changes apply to (``None``: all).
+        Queues the changes apply to (``None``: all); a single name is one queue.
     """
 
     volume_scale: float = 1.0
@@ -65,6 +71,12 @@ class WhatIf:
     queues: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        # a single name is one queue / event, not a sequence of its characters
+        for name in ("queues", "remove_events"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name,
+                                   (value,) if isinstance(value, str) else tuple(value))
         for name in ("volume_scale", "aht_scale"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
@@ -86,9 +98,25 @@ class WhatIf:
             self.add_events is not None and len(self.add_events) > 0)
 
     def applies_to(self, queue: str) -> bool:
+        """Whether the changes concern ``queue`` at all."""
         return self.queues is None or queue in self.queues
 
+    def target_applies_to(self, queue: QueueConfig) -> bool:
+        """Whether the service target changes for ``queue``: named queues, else the
+        immediate ones only (a target in seconds means nothing to an email queue)."""
+        return queue.name in self.queues if self.queues is not None else not queue.is_deferred
+
+    def added_events(self) -> list[tuple[str, str | None]]:
+        """Name and queue (``None``: every queue) of each added event."""
+        if self.add_events is None:
+            return []
+        table = self.add_events
+        queues = table["queue"] if "queue" in table.columns else [None] * len(table)
+        return [(str(name), None if pd.isna(queue) or queue == "" else str(queue))
+                for name, queue in zip(table["name"], queues, strict=True)]
+
     def describe(self) -> str:
+        """One line naming the changes and the queues they apply to."""
         parts = []
         if self.volume_scale != 1:
             parts.append(f"volume x{self.volume_scale:g}")
@@ -97,14 +125,23 @@ class WhatIf:
         for name in ("shrinkage", "max_occupancy", "service_level", "answer_s"):
             if getattr(self, name) is not None:
                 parts.append(f"{name} {getattr(self, name):g}")
+        if self.queues is None and any(getattr(self, k) is not None for k in _TARGET):
+            parts[-1] += " on immediate queues"
         if self.hours is not None:
             parts.append(f"hours {self.hours.describe()}")
-        if self.add_events is not None and len(self.add_events):
-            parts.append("add " + ", ".join(self.add_events["name"].astype(str)))
+        events_only = not parts
+        if self.added_events():  # without what-if queues, label each with its own
+            parts.append("add " + ", ".join(
+                name if self.queues is not None else f"{name} ({queue or 'all queues'})"
+                for name, queue in self.added_events()))
         if self.remove_events:
+            events_only = False
             parts.append("remove " + ", ".join(self.remove_events))
-        scope = "all queues" if self.queues is None else ", ".join(self.queues)
-        return f"{'; '.join(parts) or 'no change'} ({scope})"
+        if self.queues is not None:
+            scope = f" ({', '.join(self.queues)})"
+        else:
+            scope = "" if events_only and parts else " (all queues)"
+        return f"{'; '.join(parts) or 'no change'}{scope}"
 
     def config_for(self, config: PlanConfig, queue_names) -> PlanConfig:
         """The configuration with the staffing changes applied to the queues concerned.
@@ -120,7 +157,9 @@ class WhatIf:
         queues = {name: config.queue(name) for name in queue_names}
         for name, queue in queues.items():
             if self.applies_to(name):
-                queues[name] = dataclasses.replace(queue, **overrides)
+                changed = {k: v for k, v in overrides.items()
+                           if k not in _TARGET or self.target_applies_to(queue)}
+                queues[name] = dataclasses.replace(queue, **changed)
         return dataclasses.replace(config, queues=queues)
 
     def scenario(self) -> Scenario:
@@ -129,14 +168,28 @@ class WhatIf:
 
 @dataclass
 class WhatIfResult:
-    """A base plan, the scenario's plan and their comparison."""
+    """A base plan, the scenario's plan and their comparison.
+
+    Attributes
+    ----------
+    change
+        The scenario's changes.
+    base, scenario
+        The two plans.
+    warnings
+        What :func:`run_whatif` warned about (also raised as ``ForecastWarning``): a
+        target kept off deferred queues, a scenario queue expected below its target,
+        a queue planned over a different window in the two plans.
+    """
 
     change: WhatIf
     base: PlanResult
     scenario: PlanResult
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def comparison(self) -> pd.DataFrame:
+        """:func:`compare_totals` of the base and the scenario."""
         return compare_totals(self.base, self.scenario)
 
 
@@ -166,13 +219,61 @@ def run_whatif(
     if unknown:
         raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "
                           f"{', '.join(inputs.queues)}", key="queues")
+    _check_added_events(change, inputs.queues)
     base = base or build_plan(config, quantile=quantile, inputs=inputs)
     scenario_config = change.config_for(config, inputs.queues)
     if change.refits:
         scenario = _refit(scenario_config, inputs, change, quantile, base)
     else:
         scenario = _restaff(scenario_config, change, quantile, base)
-    return WhatIfResult(change=change, base=base, scenario=scenario)
+    result = WhatIfResult(change=change, base=base, scenario=scenario)
+    result.warnings = _notes(result, config)
+    for text in result.warnings:
+        warnings.warn(text, ForecastWarning, stacklevel=2)
+    return result
+
+
+def _check_added_events(change: WhatIf, queues: list[str]) -> None:
+    """An added event for a queue outside the data or outside the what-if would change
+    nothing: say so instead of showing a zero change."""
+    for name, queue in change.added_events():
+        if queue is None:
+            continue
+        if queue not in queues:
+            raise ConfigError(f"event '{name}' is for queue '{queue}', which is not in the "
+                              f"data; queues found: {', '.join(queues)}", key="add_event")
+        if not change.applies_to(queue):
+            raise ConfigError(f"event '{name}' is for queue '{queue}', but the what-if "
+                              f"changes {', '.join(change.queues or ())} only; add "
+                              f"'{queue}' to its queues", key="add_event")
+
+
+def _notes(result: WhatIfResult, config: PlanConfig) -> list[str]:
+    """Warnings about a what-if: whom a target skipped, targets the scenario misses,
+    plans over different windows."""
+    change, notes = result.change, []
+    if any(getattr(change, k) is not None for k in _TARGET) and change.queues is None:
+        skipped = [n for n in result.base.queues if config.queue(n).is_deferred]
+        if skipped:
+            notes.append(f"the service target applies to the immediate queues only; "
+                         f"deferred queue(s) {', '.join(skipped)} keep their own targets "
+                         "(counted in open hours): name them as what-if queues (--queue) "
+                         "to change them")
+    table = result.comparison.set_index("queue")
+    for name in result.scenario.queues:
+        queue = result.scenario.config.queue(name)
+        expected = table.loc[name, "service_level_scenario"]
+        if expected < queue.service_level - 1e-9:
+            notes.append(f"scenario: queue '{name}' expects service level {expected:.3f}, "
+                         f"below its target {queue.service_level:g} within "
+                         f"{queue.answer_s:g} s")
+    base_days, scenario_days = _window_days(result.base), _window_days(result.scenario)
+    for name in scenario_days.index.intersection(base_days.index):
+        if base_days[name] != scenario_days[name]:
+            notes.append(f"queue '{name}' is planned over {scenario_days[name]} days in the "
+                         f"scenario but {base_days[name]} in the base: its agent-hours and "
+                         "cost compare different windows (FTE are per week)")
+    return notes
 
 
 def _restaff(config: PlanConfig, change: WhatIf, quantile: float | None,
@@ -207,21 +308,36 @@ def _refit(config: PlanConfig, inputs: PlanInputs, change: WhatIf, quantile: flo
     return dataclasses.replace(base, config=config, queues=queues, events=events)
 
 
+def _window_days(result: PlanResult, daily: pd.DataFrame | None = None) -> pd.Series:
+    """Calendar days each queue is planned over: its first to its last planned day, at
+    least the configured horizon (a queue closed on the horizon's last day)."""
+    daily = result.daily if daily is None else daily
+    dates = daily.groupby("queue")["date"]
+    span = (dates.max() - dates.min()).dt.days + 1
+    return span.clip(lower=result.config.forecast.horizon_days).astype("int64")
+
+
 def compare_totals(base: PlanResult, scenario: PlanResult) -> pd.DataFrame:
     """Per queue and in total: volume, agent-hours, FTE, cost and service level, base vs
-    scenario, with the differences."""
+    scenario, with the differences.
+
+    FTE is a queue's agent-hours over its own planned window (``hours_per_fte`` per
+    7 days, see :mod:`forecast.summary`); the ``all`` row sums the queues' FTE, so a
+    queue the scenario leaves alone shows no FTE change. Service level is
+    volume-weighted; NaN for a queue without contacts.
+    """
     rows = []
     for label, result in (("base", base), ("scenario", scenario)):
         daily = result.daily
-        weeks = max(daily["date"].nunique() / 7.0, 1 / 7)
         totals = daily.groupby("queue").agg(volume=("volume", "sum"),
                                             agent_hours=("agent_hours", "sum"),
                                             cost=("cost", "sum"))
+        totals["fte"] = totals["agent_hours"] / (
+            result.config.hours_per_fte * _window_days(result, daily) / 7.0)
         weighted = (daily["service_level"].fillna(1.0) * daily["volume"]).groupby(
             daily["queue"]).sum()
         totals.loc["all"] = totals.sum()
         weighted.loc["all"] = weighted.sum()
-        totals["fte"] = totals["agent_hours"] / (result.config.hours_per_fte * weeks)
         totals["service_level"] = weighted / totals["volume"].where(totals["volume"] > 0)
         rows.append(totals.add_suffix(f"_{label}"))
     out = pd.concat(rows, axis=1)
@@ -229,3 +345,22 @@ def compare_totals(base: PlanResult, scenario: PlanResult) -> pd.DataFrame:
         out[f"{col}_change"] = out[f"{col}_scenario"] - out[f"{col}_base"]
     out.index.name = "queue"
     return out.reset_index()
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """:func:`compare_totals` as the text table ``wfm whatif`` prints: agent-hours, FTE
+    and cost change, service level base and scenario ("-" for a queue without contacts).
+    """
+    def level(value: float) -> str:
+        return f"{value:>8.3f}" if np.isfinite(value) else f"{'-':>8}"
+
+    lines = [f"{'queue':<10} {'agent-h base':>13} {'scenario':>10} {'change':>9} "
+             f"{'FTE change':>10} {'cost change':>12} {'SL base':>8} {'SL scen.':>8}"]
+    for row in table.itertuples(index=False):
+        lines.append(f"{row.queue:<10} {row.agent_hours_base:>13,.0f} "
+                     f"{row.agent_hours_scenario:>10,.0f} {row.agent_hours_change:>+9,.0f} "
+                     f"{row.fte_change:>+10.1f} {row.cost_change:>+12,.0f} "
+                     f"{level(row.service_level_base)} {level(row.service_level_scenario)}")
+    if not np.isfinite(table["service_level_scenario"].to_numpy(dtype=float)).all():
+        lines.append('SL "-": no contacts to serve')
+    return "\n".join(lines)

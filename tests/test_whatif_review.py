@@ -1,0 +1,129 @@
+"""What-if results a planner can trust: FTE per queue over its own window, targets kept
+where they make sense, warnings instead of silent misses, labels that say what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.config import load_config
+from forecast.events import add_event, empty_events
+from forecast.exceptions import ConfigError, ForecastWarning
+from forecast.plan import build_plan, load_inputs
+from forecast.whatif import WhatIf, compare_totals, format_comparison, run_whatif
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, fast_config):
+    config = load_config(fast_config(tmp_path_factory.mktemp("whatif_review")))
+    inputs = load_inputs(config)
+    return config, inputs, build_plan(config, inputs=inputs)
+
+
+def row(table, queue):
+    return table[table["queue"] == queue].iloc[0]
+
+
+def with_extra_day(plan, queue):
+    """``plan`` with ``queue`` planned on one more day, the Saturday before its first
+    Monday: a window of 8 calendar days."""
+    q = plan.queues[queue]
+    first = q.plan["ds"].dt.normalize().min()
+    extra = q.plan[q.plan["ds"].dt.normalize() == first].assign(
+        ds=lambda t: t["ds"] - pd.Timedelta(days=2))
+    longer = pd.concat([extra, q.plan], ignore_index=True)
+    return dataclasses.replace(plan, queues={**plan.queues, queue: dataclasses.replace(
+        q, plan=longer, daily=None)})
+
+
+def test_a_queue_planned_over_a_longer_window_leaves_other_queues_fte_unchanged(base):
+    config, _, plan = base
+    assert plan.queues["voice"].plan["ds"].iloc[0].day_name() == "Monday"
+    scenario = with_extra_day(plan, "voice")
+    table = compare_totals(plan, scenario)
+    assert row(table, "chat")["fte_change"] == 0
+    assert row(table, "email")["fte_change"] == 0
+    voice = row(table, "voice")
+    assert voice["agent_hours_change"] > 0
+    # voice: 8 calendar days in the scenario, the 7-day horizon in the base
+    assert voice["fte_scenario"] == pytest.approx(
+        voice["agent_hours_scenario"] / (config.hours_per_fte * 8 / 7))
+    assert voice["fte_base"] == pytest.approx(voice["agent_hours_base"] / config.hours_per_fte)
+    every = row(table, "all")
+    assert every["fte_change"] == pytest.approx(voice["fte_change"])
+
+
+def test_an_unchanged_plan_compares_to_zero_everywhere(base):
+    _, _, plan = base
+    table = compare_totals(plan, plan)
+    assert (table["fte_change"] == 0).all() and (table["agent_hours_change"] == 0).all()
+
+
+def test_a_target_without_queues_changes_the_immediate_queues_only_and_says_so(base):
+    config, inputs, plan = base
+    with pytest.warns(ForecastWarning, match=r"immediate queues only; deferred queue\(s\) "
+                                             r"email, social"):
+        result = run_whatif(config, WhatIf(service_level=0.9, answer_s=20), inputs=inputs,
+                            base=plan)
+    assert result.scenario.config.queue("voice").answer_s == 20
+    assert result.scenario.config.queue("chat").service_level == 0.9
+    for deferred in ("email", "social"):
+        assert result.scenario.config.queue(deferred) == config.queue(deferred)
+        assert row(result.comparison, deferred)["agent_hours_change"] == 0
+    assert "on immediate queues" in result.change.describe()
+    assert not any("below its target" in w for w in result.warnings)
+
+
+def test_a_scenario_below_its_own_target_warns_naming_the_queue(base):
+    config, inputs, plan = base
+    change = WhatIf(service_level=0.9, answer_s=20, queues=("email",))
+    with pytest.warns(ForecastWarning, match="queue 'email' expects service level 0.[0-8]"):
+        result = run_whatif(config, change, inputs=inputs, base=plan)
+    assert row(result.comparison, "email")["service_level_scenario"] < 0.9
+    assert [w for w in result.warnings if "below its target" in w] == [
+        w for w in result.warnings if "'email'" in w]
+
+
+def test_no_volume_shows_a_dash_not_nan(base):
+    config, inputs, plan = base
+    result = run_whatif(config, WhatIf(volume_scale=0), inputs=inputs, base=plan)
+    assert np.isnan(row(result.comparison, "voice")["service_level_scenario"])
+    text = format_comparison(result.comparison)
+    assert "nan" not in text
+    voice_line = next(line for line in text.splitlines() if line.startswith("voice"))
+    assert voice_line.split()[-1] == "-"
+    assert "no contacts" in text
+
+
+def test_a_single_queue_name_is_one_queue_not_its_letters():
+    change = WhatIf(volume_scale=1.2, queues="voice")
+    assert change.queues == ("voice",)
+    assert change.applies_to("voice") and not change.applies_to("ice")
+    assert WhatIf(remove_events="Black Friday").remove_events == ("Black Friday",)
+
+
+def outage(plan, queue):
+    day = plan.queues["voice"].plan["ds"].dt.normalize().iloc[0] + pd.Timedelta(days=1)
+    return add_event(empty_events(), "Outage", "outage", day + pd.Timedelta(hours=9),
+                     day + pd.Timedelta(hours=13), queue=queue)
+
+
+def test_an_event_for_one_queue_is_labelled_with_that_queue(base):
+    _, _, plan = base
+    assert WhatIf(add_events=outage(plan, "voice")).describe() == "add Outage (voice)"
+    assert WhatIf(add_events=outage(plan, None)).describe() == "add Outage (all queues)"
+    assert WhatIf(add_events=outage(plan, "voice"),
+                  queues=("voice",)).describe() == "add Outage (voice)"
+
+
+def test_an_event_for_an_unknown_or_untouched_queue_is_an_error(base):
+    config, inputs, plan = base
+    with pytest.raises(ConfigError, match="event 'Outage' is for queue 'fax', which is not "
+                                          "in the data"):
+        run_whatif(config, WhatIf(add_events=outage(plan, "fax")), inputs=inputs, base=plan)
+    with pytest.raises(ConfigError, match="the what-if changes chat only"):
+        run_whatif(config, WhatIf(add_events=outage(plan, "voice"), queues=("chat",)),
+                   inputs=inputs, base=plan)
