@@ -31,8 +31,11 @@ _TOTAL_RE = r"^(?:grand\s+)?(?:totals?|sum|summe|gesamt|totaal)\b"
 # (RE2-compatible, so pyarrow evaluates them in C++ on the whole column)
 _HAS_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _STRIP_OFFSET_RE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
-# day/month/year or month/day/year with '/', '.' or '-' and a four-digit year
-_DMY_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(.*)$"
+# day/month/year or month/day/year with '/', '.' or '-' and a four- or two-digit year,
+# then optionally a time
+_DMY_RE = r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{4}|\d{2})((?:[\sT].*)?)$"
+# a clock time with AM/PM: '12:00 AM', '1:30:00 pm'
+_AMPM_RE = r"^[\sT]*(\d{1,2})(:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*([AaPp])\.?[Mm]\.?$"
 # a plain decimal number (what pandas.to_numeric reads, without hex, NaN or thousands marks)
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^(?i:[+-]?inf(?:inity)?)$"
 # a clock time whose minutes were cut to one digit ('09:3'): a truncated line
@@ -65,6 +68,14 @@ def _str_column(codes: np.ndarray, names: np.ndarray) -> pd.Series:
     arr = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
                                          pa.array(list(names), pa.string()))
     return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
+
+
+def _queue_name(path, queue: str | None, default_queue: str | None) -> str:
+    """The queue of a file without a queue column: ``queue``, else ``default_queue``,
+    else the file's name without its extensions."""
+    if queue is not None:
+        return queue
+    return default_queue if default_queue is not None else path.name.split(".")[0]
 
 
 def _list(items, limit: int = 12) -> str:

@@ -25,6 +25,7 @@ from ._common import (
     TimestampMode,
     _Columns,
     _list,
+    _queue_name,
     _str_column,
 )
 from .validate import _grid_problem, _validate
@@ -46,6 +47,7 @@ def read_volumes(
     max_volume: float | None = DEFAULT_MAX_VOLUME,
     encoding: str = "utf-8",
     timestamp_format: str | None = None,
+    default_queue: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate a volume export into the long table ``queue, ds, y[, aht_s, abandoned]``.
 
@@ -59,7 +61,8 @@ def read_volumes(
         Required columns: interval start, contacts offered in the interval.
     queue_column
         Queue name column. Optional: a single-queue file without it is named ``queue``,
-        or else after the file (``bank_calls_5min.csv`` -> ``bank_calls_5min``).
+        else ``default_queue``, else after the file (``bank_calls_5min.csv`` ->
+        ``bank_calls_5min``).
     aht_column, abandoned_column
         Optional columns: average handle time in seconds (empty cells allowed),
         abandoned contacts.
@@ -82,6 +85,9 @@ def read_volumes(
     timestamp_format
         ``strftime`` format of the timestamps (``"%d/%m/%Y %H:%M"``) when they are
         neither ISO 8601 nor dates whose day/month order the data settles.
+    default_queue
+        The queue name of a file without a queue column when ``queue`` is not given
+        (:func:`read_volumes_for` passes the configuration's only queue).
 
     Returns
     -------
@@ -116,8 +122,8 @@ def read_volumes(
     encoding = _check_encoding(encoding)
     cols = _Columns(timestamp_column, volume_column, queue_column, aht_column,
                     abandoned_column)
-    opts = dict(queue=queue, timezone=timezone, mode=timestamps, max_volume=max_volume,
-                timestamp_format=timestamp_format)
+    opts = dict(queue=queue, default_queue=default_queue, timezone=timezone, mode=timestamps,
+                max_volume=max_volume, timestamp_format=timestamp_format)
     _check_file(path)
     if _is_parquet(path):
         out = _read_parquet_fast(path, cols, **opts)
@@ -142,7 +148,9 @@ def read_volumes_for(config: PlanConfig) -> pd.DataFrame:
     """Read the volumes file a plan configuration names, with its column mapping.
 
     Uses ``config.data`` (path, column names, queue name, timestamp mode and format,
-    encoding, plausibility bound) and ``config.timezone``.
+    encoding, plausibility bound) and ``config.timezone``. A file without a queue
+    column, when ``data.queue`` is not set and the configuration has exactly one
+    ``[queues.X]`` section, is read as queue ``X``.
     """
     src = config.data
     return read_volumes(
@@ -158,6 +166,7 @@ def read_volumes_for(config: PlanConfig) -> pd.DataFrame:
         max_volume=getattr(src, "max_volume", DEFAULT_MAX_VOLUME),
         encoding=getattr(src, "encoding", "utf-8"),
         timestamp_format=getattr(src, "timestamp_format", None),
+        default_queue=next(iter(config.queues)) if len(config.queues) == 1 else None,
     )
 
 
@@ -285,6 +294,7 @@ def _sniff_csv(path: Path, encoding: str, cols: _Columns) -> _Sniff:
     written = next(csv.reader([header], delimiter=delimiter))
     names = {c.strip(): c for c in written}
     _require_columns(list(names), cols.required, path)
+    _check_unique([c.strip() for c in written], cols, path)
     return _Sniff(delimiter=delimiter, names=names, fields=len(written))
 
 
@@ -338,9 +348,10 @@ def _read_parquet_fast(path: Path, cols: _Columns, **opts) -> pd.DataFrame | Non
     import pyarrow.parquet as pq
 
     try:
-        names = {str(c).strip(): c for c in pq.read_schema(path).names}
+        schema_names = pq.read_schema(path).names
+        names = {str(c).strip(): c for c in schema_names}
         present = [c for c in cols.wanted if c in names]
-        if not all(c in names for c in cols.required):
+        if not all(c in names for c in cols.required) or len(names) < len(schema_names):
             return None
         table = pq.read_table(path, columns=[names[c] for c in present])
     except Exception:  # the exact path reports what is wrong
@@ -350,8 +361,8 @@ def _read_parquet_fast(path: Path, cols: _Columns, **opts) -> pd.DataFrame | Non
     return _fast_table(columns, path, cols, **opts)
 
 
-def _fast_table(columns: dict, path: Path, cols: _Columns, *, queue, timezone, mode,
-                max_volume, timestamp_format) -> pd.DataFrame | None:
+def _fast_table(columns: dict, path: Path, cols: _Columns, *, queue, default_queue,
+                timezone, mode, max_volume, timestamp_format) -> pd.DataFrame | None:
     """Validate arrow columns as arrays and build the long table, or ``None`` to let the
     exact path decide (and name the first bad row)."""
     import pyarrow as pa
@@ -386,7 +397,7 @@ def _fast_table(columns: dict, path: Path, cols: _Columns, *, queue, timezone, m
             codes = np.zeros(int(keep.sum()), dtype=np.int32)
             names = np.asarray([queue], dtype=object)
     else:
-        name = queue if queue is not None else path.name.split(".")[0]
+        name = _queue_name(path, queue, default_queue)
         codes = np.zeros(n, dtype=np.int32)
         names = np.asarray([name], dtype=object)
         keep = None
@@ -459,6 +470,7 @@ def _read_parquet(path: Path, cols: _Columns) -> pd.DataFrame:
         schema_names = pq.read_schema(path).names
         names = {str(c).strip(): c for c in schema_names}
         _require_columns(list(names), cols.required, path)
+        _check_unique([str(c).strip() for c in schema_names], cols, path)
         use = [names[c] for c in cols.wanted if c in names]
         frame = pd.read_parquet(path, columns=use)
     except DataValidationError:
@@ -495,6 +507,7 @@ def _read_csv_exact(path: Path, sniff: _Sniff, cols: _Columns, encoding: str
     frame = _read_text_arrow(path, sniff, use, encoding)
     if frame is not None:
         return _data_rows(frame, (frame == "").all(axis=1).to_numpy(), path, sniff, encoding)
+    _check_long_rows(path, sniff, encoding)  # pandas would cut them short silently
     try:
         frame = pd.read_csv(
             path,
@@ -560,6 +573,52 @@ def _read_text_arrow(path: Path, sniff: _Sniff, use: dict[str, str], encoding: s
     return frame
 
 
+def _check_long_rows(path: Path, sniff: _Sniff, encoding: str) -> None:
+    """Refuse a row with more fields than the header (an unquoted ``1,234``: the values
+    after it would shift), naming its line. Streamed by pyarrow; a file pyarrow cannot
+    read is left to pandas, which names what is wrong."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    long_rows = []
+
+    def handler(row) -> str:
+        if row.actual_columns > row.expected_columns and not long_rows:
+            long_rows.append(row)
+        return "skip"
+
+    first = next(iter(sniff.names.values()))
+    try:
+        with _open_binary(path) as handle:
+            reader = pacsv.open_csv(
+                handle,
+                read_options=pacsv.ReadOptions(block_size=1 << 24, encoding=encoding),
+                parse_options=pacsv.ParseOptions(delimiter=sniff.delimiter,
+                                                 invalid_row_handler=handler),
+                convert_options=pacsv.ConvertOptions(include_columns=[first],
+                                                     column_types={first: pa.string()}))
+            for _ in reader:
+                if long_rows:
+                    break
+    except Exception:  # unreadable text or damage: pandas reports it
+        return
+    if long_rows:
+        row = long_rows[0]
+        raise DataValidationError(
+            f"{row.actual_columns} fields, expected {row.expected_columns} like the header "
+            "(an unquoted comma in a value, e.g. 1,234?)", file=path,
+            row=_line_of_text(path, encoding, row.text))
+
+
+def _line_of_text(path: Path, encoding: str, text: str) -> int | None:
+    """The number of the first line reading ``text`` (for an error message)."""
+    with _open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.decode(encoding, errors="replace").rstrip("\r\n") == text:
+                return number
+    return None
+
+
 def _has_empty_line(path: Path) -> bool:
     """Does the file hold an empty line before its end? (streamed, any compression)"""
     tail = b""
@@ -613,6 +672,15 @@ def _require_columns(found, required: list[str], path: Path) -> None:
                 " (map yours with the column options)",
                 file=path,
             )
+
+
+def _check_unique(found: list[str], cols: _Columns, path: Path) -> None:
+    """A column the reader uses must appear once: with two, which one is meant?"""
+    for col in cols.wanted:
+        if found.count(col) > 1:
+            raise DataValidationError(
+                f"duplicate column '{col}' in the header; expected each column once "
+                "(rename or remove the extra one)", file=path)
 
 
 def _unreadable(path: Path, exc: Exception) -> DataValidationError:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..exceptions import DataRepairWarning, DataValidationError
 from ._common import (
+    _AMPM_RE,
     _CUT_TIME_RE,
     _DMY_RE,
     _END_S,
@@ -29,6 +30,7 @@ from ._common import (
     YEARS,
     _Columns,
     _list,
+    _queue_name,
 )
 
 # --------------------------------------------------------------------------- validation
@@ -51,8 +53,9 @@ class _Where:
 
 
 def _validate(frame: pd.DataFrame, lines: np.ndarray, path: Path, cols: _Columns, *,
-              queue: str | None, timezone: str | None, mode: str, max_volume: float | None,
-              timestamp_format: str | None, decimal_comma: bool = False) -> pd.DataFrame:
+              queue: str | None, default_queue: str | None, timezone: str | None, mode: str,
+              max_volume: float | None, timestamp_format: str | None,
+              decimal_comma: bool = False) -> pd.DataFrame:
     """Check every row of a text (or Parquet) frame and build the long table."""
     frame, lines = _drop_repeated_headers(frame, lines, path, cols)
     frame, lines = _drop_totals_rows(frame, lines, path, cols)
@@ -71,7 +74,7 @@ def _validate(frame: pd.DataFrame, lines: np.ndarray, path: Path, cols: _Columns
             frame, out, lines = frame[keep], out[keep], lines[keep]
             where = _Where(path, lines)
     else:
-        name = queue if queue is not None else path.name.split(".")[0]
+        name = _queue_name(path, queue, default_queue)
         out["queue"] = pd.Series(name, index=frame.index, dtype="str")
 
     ds, instant = _parse_timestamps(frame[cols.timestamp], cols.timestamp, where,
@@ -299,11 +302,14 @@ def _to_datetime(text: pd.Series, where: _Where, column: str, utc: bool = False)
 
 
 def _day_month_order(text: pd.Series, where: _Where, column: str) -> pd.Series | None:
-    """Parse ``16/11/2026 08:00`` (or ``11/16/2026``, ``16.11.2026``) dates.
+    """Parse ``16/11/2026 08:00`` (or ``11/16/2026``, ``16.11.26``, ``16/11/2026 8:00 AM``)
+    dates.
 
     The order is settled by the data: a first number above 12 anywhere means day
-    first, a second number above 12 means month first. ``None`` when the column is
-    not in this shape.
+    first, a second number above 12 means month first; when neither settles it, the
+    file is refused (never read partly one way, partly the other). A two-digit year
+    is 2000-2068 or 1969-1999, as ``%y`` reads it. ``None`` when the column is not in
+    this shape.
     """
     parts = text.str.extract(_DMY_RE)
     ok = parts[0].notna().to_numpy()
@@ -314,7 +320,7 @@ def _day_month_order(text: pd.Series, where: _Where, column: str) -> pd.Series |
         raise where.error(f"cannot read timestamp '{text.iloc[pos]}'; expected the same "
                           f"date form as row {where.line(int(np.argmax(ok)))}", pos, column)
     a = parts[0].astype("int64").to_numpy()
-    b = parts[1].astype("int64").to_numpy()
+    b = parts[2].astype("int64").to_numpy()
     day_first = (a > 12).any()
     month_first = (b > 12).any()
     if day_first and month_first:
@@ -324,19 +330,53 @@ def _day_month_order(text: pd.Series, where: _Where, column: str) -> pd.Series |
     if not day_first and not month_first:
         raise where.error(
             f"cannot tell day from month in '{text.iloc[0]}' (no number above 12 in either "
-            "place); set the format, e.g. data.timestamp_format = '%d/%m/%Y %H:%M' "
+            "place); set the format, e.g. data.timestamp_format = "
+            f"'{_format_like(text.iloc[0], parts.iloc[0])}' for day first "
             "(--timestamp-format)", 0, column)
     day, month = (a, b) if day_first else (b, a)
-    iso = (parts[2] + "-" + pd.Series(month, index=text.index).astype("str").str.zfill(2)
+    year = parts[3].astype("int64").to_numpy()
+    year = np.where(parts[3].str.len().to_numpy() == 2, np.where(year < 69, 2000, 1900) + year,
+                    year)
+    clock = _clock_24h(parts[4].fillna(""))
+    iso = (pd.Series(year, index=text.index).astype("str") + "-"
+           + pd.Series(month, index=text.index).astype("str").str.zfill(2)
            + "-" + pd.Series(day, index=text.index).astype("str").str.zfill(2)
-           + parts[3].fillna("").str.replace(r"^\s+(\d):", r" 0\1:", regex=True))
+           + clock.str.replace(r"^\s+(\d):", r" 0\1:", regex=True))
     ts = pd.to_datetime(iso, format="ISO8601", errors="coerce")
     bad = ts.isna().to_numpy()
     if bad.any():
         pos = int(np.argmax(bad))
         raise where.error(f"cannot read timestamp '{text.iloc[pos]}'; expected a date and "
-                          "time such as 16/11/2026 08:30", pos, column)
+                          "time such as 16/11/2026 08:30 or 16/11/2026 08:30 AM", pos, column)
     return ts
+
+
+def _clock_24h(clock: pd.Series) -> pd.Series:
+    """Times written with AM/PM (`` 12:30 AM``) as 24-hour text (`` 00:30``); other
+    text unchanged (an hour outside 1-12 is left for the date parser to refuse)."""
+    parts = clock.str.extract(_AMPM_RE)
+    ampm = parts[0].notna().to_numpy()
+    if not ampm.any():
+        return clock
+    hour = pd.to_numeric(parts[0], errors="coerce").to_numpy()
+    pm = parts[2].str.lower().eq("p").to_numpy()
+    h24 = np.where((hour >= 1) & (hour <= 12), hour % 12 + 12 * pm, 99)
+    converted = (" " + pd.Series(np.nan_to_num(h24), index=clock.index).astype("int64")
+                 .astype("str").str.zfill(2) + parts[1].fillna(""))
+    return clock.where(~ampm, converted)
+
+
+def _format_like(example: str, parts: pd.Series) -> str:
+    """A day-first ``strftime`` format in the shape of ``example`` (for a hint)."""
+    sep = parts[1]
+    year = "%Y" if len(parts[3]) == 4 else "%y"
+    clock = str(parts[4]) if pd.notna(parts[4]) else ""
+    fmt = f"%d{sep}%m{sep}{year}"
+    if clock.strip():
+        ampm = re.match(_AMPM_RE, clock)
+        seconds = ":%S" if clock.count(":") >= 2 else ""
+        fmt += f" %I:%M{seconds} %p" if ampm else f" %H:%M{seconds}"
+    return fmt
 
 
 def _numbers_in_arrow(text: pd.Series, empty: np.ndarray) -> np.ndarray | None:
