@@ -14,13 +14,14 @@ staffed again, and the change in agents per interval says whom to pull in or rel
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .config import PlanConfig
-from .exceptions import DataValidationError
+from .exceptions import DataValidationError, ForecastError, ForecastWarning
 from .staffing import staff_queue
 
 __all__ = ["ReplanSettings", "replan_day", "REPLAN_COLUMNS"]
@@ -56,7 +57,7 @@ def replan_day(
     actuals: pd.DataFrame,
     config: PlanConfig,
     *,
-    now: pd.Timestamp | None = None,
+    now: pd.Timestamp | str | None = None,
     settings: ReplanSettings | None = None,
 ) -> pd.DataFrame:
     """Re-plan the rest of one day for every queue that has actuals.
@@ -71,8 +72,9 @@ def replan_day(
     config
         The plan configuration (queue settings, interval).
     now
-        The time of the re-plan; intervals starting before it are elapsed. Default: the
-        end of the last interval with actuals.
+        The time of the re-plan (a timestamp or text such as ``"2026-11-16 11:00"``), on
+        the actuals' day; intervals ending by it are elapsed. Default: the end of the
+        last interval with actuals.
     settings
         Ratio estimation settings.
 
@@ -81,6 +83,20 @@ def replan_day(
     DataFrame
         One row per queue and interval of the day (columns :data:`REPLAN_COLUMNS`):
         ``change`` = new minus planned scheduled agents (positive: pull in).
+
+    Raises
+    ------
+    DataValidationError
+        No actuals, actuals over more than one day, or a queue the plan lacks that day.
+    ForecastError
+        ``now`` is not a time or not on the actuals' day.
+
+    Warns
+    -----
+    ForecastWarning
+        Actual rows the re-plan ignores (outside the plan's intervals, e.g. closed
+        hours, or after ``now``), and a queue whose plan forecasts no contacts that day
+        although some arrived (nothing to scale: its rest of the day stays as planned).
     """
     settings = settings or ReplanSettings()
     if actuals.empty:
@@ -90,19 +106,48 @@ def replan_day(
     if (actuals["ds"] >= day + pd.Timedelta(days=1)).any():
         raise DataValidationError("actuals span more than one day; give today's only",
                                   column="timestamp")
-    now = actuals["ds"].max() + interval if now is None else pd.Timestamp(now)
+    now = actuals["ds"].max() + interval if now is None else _parse_now(now)
+    if not day <= now <= day + pd.Timedelta(days=1):
+        raise ForecastError(f"the re-plan time {now:%Y-%m-%d %H:%M} is not on the day of the "
+                            f"actuals ({day:%Y-%m-%d}); give a time on that day")
     todays_plan = plan[(plan["ds"] >= day) & (plan["ds"] < day + pd.Timedelta(days=1))]
     queues = sorted(set(actuals["queue"]))
     missing = sorted(set(queues) - set(todays_plan["queue"]))
     if missing:
         raise DataValidationError(f"the plan has no rows for queue '{missing[0]}' on "
                                   f"{day:%Y-%m-%d}; plan that day first", column="queue")
+    _warn_ignored(actuals, todays_plan, now, interval)
     frames = [
         _replan_queue(todays_plan[todays_plan["queue"] == q].sort_values("ds"),
                       actuals[actuals["queue"] == q], config, q, now, settings)
         for q in queues
     ]
     return pd.concat(frames, ignore_index=True)[REPLAN_COLUMNS]
+
+
+def _parse_now(now: pd.Timestamp | str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(now)
+    except (ValueError, TypeError):
+        raise ForecastError(f"re-plan time '{now}' is not a time; expected "
+                            "'YYYY-MM-DD HH:MM'") from None
+
+
+def _warn_ignored(actuals: pd.DataFrame, plan: pd.DataFrame, now: pd.Timestamp,
+                  interval: pd.Timedelta) -> None:
+    """Warn about actual rows that cannot count: outside the plan's intervals (closed
+    hours, another interval grid) or not over by ``now``."""
+    keys = pd.MultiIndex.from_arrays([actuals["queue"], actuals["ds"]])
+    outside = ~keys.isin(pd.MultiIndex.from_arrays([plan["queue"], plan["ds"]]))
+    if outside.any():
+        first = actuals["ds"][outside].min()
+        warnings.warn(f"{int(outside.sum())} actual row(s) fall outside the plan's intervals "
+                      f"(the first at {first:%H:%M}; closed hours?) and are ignored",
+                      ForecastWarning, stacklevel=3)
+    late = ~outside & (actuals["ds"] + interval > now).to_numpy()
+    if late.any():
+        warnings.warn(f"{int(late.sum())} actual row(s) end after the re-plan time "
+                      f"{now:%H:%M} and are ignored", ForecastWarning, stacklevel=3)
 
 
 def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig, queue: str,
@@ -117,6 +162,12 @@ def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig,
     weights = np.where(seen, 0.5 ** (age_h / settings.half_life_hours), 0.0)
     ratio = ((np.nansum(weights * np.nan_to_num(actual)) + settings.pseudo_count)
              / (np.sum(weights * forecast) + settings.pseudo_count))
+    if forecast.sum() == 0 and np.nansum(np.where(seen, actual, 0.0)) > 0:
+        warnings.warn(f"queue '{queue}': the plan forecasts no contacts on {ds.iloc[0]:%Y-%m-%d} "
+                      f"but {np.nansum(np.where(seen, actual, 0.0)):g} arrived: there is no "
+                      "forecast to scale, so the rest of the day stays as planned (no "
+                      "contacts, no agents); plan the day afresh or staff it by hand",
+                      ForecastWarning, stacklevel=3)
     ahead_h = np.clip(-age_h, 0, None)
     if settings.decay_hours is None:
         ratios = np.full(len(ds), ratio)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from forecast.cli import wfm
 from forecast.config import load_config
+from forecast.exceptions import ForecastError, ForecastWarning
 from forecast.plan import build_plan
 from forecast.replan import ReplanSettings, replan_day
 
@@ -68,3 +69,41 @@ def test_replan_cli_reports_whom_to_pull_in(setting):
     assert result.exit_code == 0, result.output
     assert "pull in up to" in result.output and "from 11:00" in result.output
     assert (tmp / "replan.csv").is_file()
+
+
+def test_a_day_forecast_at_zero_warns_that_there_is_nothing_to_scale(setting):
+    _, config, plan, day = setting
+    quiet = plan.assign(volume=np.where(plan["ds"].dt.normalize() == day, 0.0, plan["volume"]))
+    actuals = pd.DataFrame({"queue": ["voice"], "ds": [day + pd.Timedelta(hours=8)], "y": [100]})
+    with pytest.warns(ForecastWarning, match="forecasts no contacts .* 100 arrived: there is "
+                                             "no forecast to scale"):
+        table = replan_day(quiet, actuals, config)
+    assert (table.loc[table["status"] == "ahead", "volume"] == 0).all()
+
+
+def test_actuals_outside_the_plans_intervals_are_counted_in_a_warning(setting):
+    _, config, plan, day = setting
+    night = pd.DataFrame({"queue": "voice", "ds": [day + pd.Timedelta(hours=3),
+                                                   day + pd.Timedelta(hours=3, minutes=30)],
+                          "y": [50, 40]})
+    actuals = pd.concat([night, actuals_for(plan, day, 10, 1.0)], ignore_index=True)
+    with pytest.warns(ForecastWarning, match="2 actual row.s. fall outside the plan's "
+                                             "intervals .the first at 03:00"):
+        replan_day(plan, actuals, config)
+
+
+def test_a_replan_time_on_another_day_is_an_error(setting):
+    _, config, plan, day = setting
+    with pytest.raises(ForecastError, match="not on the day of the actuals"):
+        replan_day(plan, actuals_for(plan, day, 11, 1.0), config,
+                   now=day + pd.Timedelta(days=39, hours=10))
+    with pytest.raises(ForecastError, match="'25:00' is not a time"):
+        replan_day(plan, actuals_for(plan, day, 11, 1.0), config, now="25:00")
+
+
+def test_actuals_after_the_replan_time_are_counted_in_a_warning(setting):
+    _, config, plan, day = setting
+    with pytest.warns(ForecastWarning, match="2 actual row.s. end after the re-plan time 10:00"):
+        table = replan_day(plan, actuals_for(plan, day, 11, 1.0), config,
+                           now=day + pd.Timedelta(hours=10))
+    assert table.loc[table["status"] == "ahead", "ds"].min() == day + pd.Timedelta(hours=10)
