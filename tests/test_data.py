@@ -498,12 +498,17 @@ class TestRegularise:
     def test_rows_outside_hours_are_dropped_and_counted(self):
         ds = ["2025-09-01 07:30", "2025-09-01 08:00", "2025-09-01 08:30"]
         hours = OpeningHours(((480, 540),) * 7)
-        with pytest.warns(DataRepairWarning, match="dropped 7 contacts outside opening"):
+        with pytest.warns(DataRepairWarning) as caught:
             out, report = regularise(table(ds, [7, 1, 2]), interval_s=1800, hours=hours)
+        said = [str(w.message) for w in caught]
+        assert "dropped 7 contacts outside opening hours in q (7)" in said
+        assert any(m.startswith("queue 'q': 70% of its contacts are outside its opening "
+                                "hours") for m in said)
         assert out["ds"].min() == pd.Timestamp("2025-09-01 08:00")
         assert report.queues["q"].dropped_rows == 1
         assert report.queues["q"].dropped_volume == 7
-        assert "outside opening hours: 1 rows dropped (7 contacts)" in str(report)
+        assert ("outside opening hours: 1 rows dropped (7 contacts, 70% of the queue's: "
+                "check its hours and time zone)") in str(report)
 
     def test_hours_per_queue_and_inferred(self):
         a = table(pd.date_range("2025-09-01 08:00", periods=4, freq="30min"), [1] * 4, "a")

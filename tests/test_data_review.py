@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import wfm
-from forecast.config import load_config
-from forecast.data import read_volumes, read_volumes_for
+from forecast.config import OpeningHours, load_config
+from forecast.data import read_volumes, read_volumes_for, regularise
 from forecast.exceptions import DataValidationError
 
 
@@ -148,3 +148,83 @@ def test_nothing_is_warned_reading_a_clean_file(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.allclose(read_volumes(path)["y"], 5.0)
+
+
+def frame(ds, y, queue: str = "q") -> pd.DataFrame:
+    return pd.DataFrame({"queue": queue, "ds": pd.to_datetime(ds), "y": np.asarray(y, float)})
+
+
+def daytime(queue: str, volume: float = 3.0) -> pd.DataFrame:
+    ds = pd.date_range("2026-02-02 08:00", "2026-02-15 18:00", freq="h")
+    ds = ds[(ds.hour >= 8) & (ds.hour < 18)]
+    return frame(ds, [volume] * len(ds), queue)
+
+
+def regularise_caught(volumes, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out, report = regularise(volumes, **kwargs)
+    return out, report, [str(w.message) for w in caught]
+
+
+class TestRegulariseReports:
+    def test_an_all_zero_queue_is_left_out_by_name_not_as_dropped_contacts(self):
+        volumes = pd.concat([daytime("sales"), daytime("zero", 0.0)], ignore_index=True)
+        out, report, said = regularise_caught(volumes, interval_s=3600)
+        assert set(out["queue"]) == {"sales"}
+        assert report.queues["zero"].left_out
+        assert said == ["queue 'zero' left out: no contacts in its 140 rows (every volume "
+                        "is 0), so no opening hours can be inferred; give it hours to plan it"]
+        assert "queue zero: no contacts in its 140 rows" in str(report)  # no NaT to format
+
+    def test_an_all_zero_queue_with_given_hours_is_kept(self):
+        out, report, said = regularise_caught(daytime("zero", 0.0), interval_s=3600,
+                                              hours=OpeningHours.always())
+        assert not report.queues["zero"].left_out
+        assert not any("left out" in m or "outside" in m for m in said)
+        assert (out["y"] == 0).all() and len(out) > 0
+
+    def test_hours_excluding_every_contact_are_an_error_naming_queue_and_time_zone(self):
+        volumes = daytime("voice")
+        volumes.attrs["source"] = "calls.csv"
+        night = OpeningHours(((120, 240),) * 7)
+        with pytest.raises(DataValidationError, match=r"^calls.csv: queue 'voice': all 420 "
+                           r"contacts fall outside its opening hours.*time zone.*"
+                           r"centre.timezone, data.timestamps"):
+            regularise(volumes, interval_s=3600, hours={"voice": night})
+
+    def test_dropping_most_of_a_queue_warns_with_its_name_and_share(self):
+        volumes = pd.concat([daytime("voice"), daytime("chat")], ignore_index=True)
+        morning = OpeningHours(((480, 600),) * 7)
+        _, report, said = regularise_caught(volumes, interval_s=3600,
+                                            hours={"voice": morning,
+                                                   "chat": OpeningHours(((480, 1020),) * 7)})
+        assert "dropped 378 contacts outside opening hours in chat (42), voice (336)" in said
+        assert ("queue 'voice': 80% of its contacts are outside its opening hours; check its "
+                "hours, and that the timestamps are the centre's local time "
+                "(centre.timezone, data.timestamps)") in said
+        assert not any(m.startswith("queue 'chat'") for m in said)  # 10%: no alarm
+        assert "80% of the queue's: check its hours and time zone" in str(report)
+
+    def test_rows_at_a_non_existent_dst_time_are_named_as_such(self):
+        ds = pd.date_range("2026-03-28 00:00", "2026-03-29 23:30", freq="30min")
+        volumes = frame(ds, [1.0] * len(ds))
+        _, report, said = regularise_caught(volumes, interval_s=1800,
+                                            hours=OpeningHours.always(),
+                                            timezone="Europe/London")
+        q = report.queues["q"]
+        assert (q.nonexistent_rows, q.nonexistent_volume, q.outside_rows) == (2, 2.0, 0)
+        assert said == ["dropped 2 contacts stamped at local times that do not exist in "
+                        "Europe/London (the clock jumped forward) in q (2)"]
+        text = str(report)
+        assert "outside opening hours" not in text
+        assert ("at local times that do not exist (the clock jumped forward): 2 rows "
+                "dropped (2 contacts)") in text
+
+    def test_check_of_an_all_zero_queue_says_so_and_exits_0(self, tmp_path):
+        volumes = pd.concat([daytime("sales"), daytime("zero", 0.0)], ignore_index=True)
+        path = tmp_path / "v.csv"
+        volumes.rename(columns={"ds": "timestamp", "y": "volume"}).to_csv(path, index=False)
+        res = check(path)
+        assert res.exit_code == 0, res.output
+        assert "queue zero: no contacts in its 140 rows" in res.stdout

@@ -32,10 +32,10 @@ gzip/bz2/xz/zip/zst compression               accepted; truncated or corrupt: er
                                               ``;``/tab/``|`` separator a number with a
                                               comma (``12,5``) uses the decimal comma
                                               and ``.`` as thousands mark (``1.234,5``)
-``16/11/2026 08:00`` dates                    day/month order taken from the data (a
-                                              first number above 12 = day first);
+``16/11/2026 08:00`` dates (also ``16/11/26``,  day/month order taken from the data (a
+``16/11/2026 8:00 AM``)                       first number above 12 = day first);
                                               ambiguous throughout: error asking for
-                                              ``timestamp_format``
+                                              ``timestamp_format`` (never a mixed reading)
 fractional volumes                            accepted (forecasts and some exports are
                                               fractional)
 empty, negative, non-finite volume            error
@@ -47,10 +47,15 @@ the header repeated mid-file                  row dropped, warning (concatenated
 a trailing ``Total,,12345`` row               row dropped, warning
 a row repeated exactly                        copy dropped, warning (overlapping exports)
 two different rows for one queue and time     error naming both lines
+a queue whose volumes are all 0               left out with a warning (no hours to infer)
+opening hours that exclude every contact      error naming the queue (UTC/local mix-up?);
+of a queue                                    more than half: warning with the share
 a gap of more than a year in a queue          error (a stray date would make the grid
                                               span decades)
 an interval that does not divide a day        error
 a last line cut short (fewer fields)          error: the export looks truncated
+a row with more fields than the header        error naming the line (an unquoted ``1,234``)
+a column the reader uses named twice          error
 text not in the declared encoding             error naming the line; set ``encoding``
 ============================================  =========================================
 
@@ -66,6 +71,7 @@ dropped. Consequences for a queue open around the clock:
 
 * on the spring-forward day the local hour that does not exist (01:00-02:00 in
   Europe/London) is not a gap: it is neither expected nor filled (pass ``timezone``);
+  rows stamped inside it are dropped, counted and reported as such;
 * on the fall-back day the hour that occurs twice maps to one local interval, whose
   volume is the sum of both (read from offset timestamps, or from naive files that
   repeat the ambiguous times when ``timezone`` is given).

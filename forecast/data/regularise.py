@@ -36,8 +36,38 @@ class QueueReport:
     dropped_rows: int
     dropped_volume: float
     total_volume: float
+    #: of the dropped rows, those stamped at a local time that does not exist (the
+    #: spring-forward hour of ``timezone``) and their volume
+    nonexistent_rows: int = 0
+    nonexistent_volume: float = 0.0
+
+    @property
+    def left_out(self) -> bool:
+        """No opening hours could be inferred from the queue's data (it holds no
+        contacts, or too few days with contacts): it has no intervals."""
+        return self.rows == 0
+
+    @property
+    def why_left_out(self) -> str:
+        if self.volume_read == 0:
+            return f"no contacts in its {self.dropped_rows:,} rows (every volume is 0)"
+        return (f"too few days with contacts ({self.volume_read:,.0f} contacts in "
+                f"{self.dropped_rows:,} rows)")
+
+    @property
+    def outside_rows(self) -> int:
+        """Rows dropped for falling outside the opening hours."""
+        return self.dropped_rows - self.nonexistent_rows
+
+    @property
+    def outside_volume(self) -> float:
+        """Contacts dropped for falling outside the opening hours."""
+        return self.dropped_volume - self.nonexistent_volume
 
     def __str__(self) -> str:
+        if self.left_out:
+            return (f"queue {self.queue}: {self.why_left_out}: no opening hours can be "
+                    "inferred; left out (give it hours to plan it)")
         lines = [
             f"queue {self.queue}: {self.rows:,} intervals from {self.first:%Y-%m-%d %H:%M} "
             f"to {self.last:%Y-%m-%d %H:%M} (data every {self.data_interval_s // 60} min)",
@@ -55,12 +85,30 @@ class QueueReport:
         if self.missing_days:
             days = ", ".join(f"{d:%Y-%m-%d %a}" for d in self.missing_days)
             lines.append(f"  missing whole days ({len(self.missing_days)}, filled): {days}")
-        if self.dropped_rows:
+        if self.outside_rows:
+            share = (f", {self.outside_volume / self.volume_read:.0%} of the queue's: check "
+                     "its hours and time zone" if self.mostly_outside else "")
             lines.append(
-                f"  outside opening hours: {self.dropped_rows:,} rows dropped "
-                f"({self.dropped_volume:,.0f} contacts)"
+                f"  outside opening hours: {self.outside_rows:,} rows dropped "
+                f"({self.outside_volume:,.0f} contacts{share})"
+            )
+        if self.nonexistent_rows:
+            lines.append(
+                f"  at local times that do not exist (the clock jumped forward): "
+                f"{self.nonexistent_rows:,} rows dropped ({self.nonexistent_volume:,.0f} "
+                "contacts)"
             )
         return "\n".join(lines)
+
+    @property
+    def mostly_outside(self) -> bool:
+        """More than half of the queue's contacts fell outside its opening hours."""
+        return self.outside_volume > 0.5 * self.volume_read
+
+    @property
+    def volume_read(self) -> float:
+        """Contacts in the queue's data before anything was dropped."""
+        return self.total_volume + self.dropped_volume
 
 
 @dataclass(frozen=True)
@@ -167,9 +215,14 @@ def regularise(
     parts: list[dict[str, np.ndarray]] = []
     for code, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
         name = str(names[code])
-        part, qrep = _regularise_one(
-            name, sec[lo:hi], {c: a[lo:hi] for c, a in arrays.items()}, interval_s,
-            _hours_of(hours, name), nonexistent)
+        try:
+            part, qrep = _regularise_one(
+                name, sec[lo:hi], {c: a[lo:hi] for c, a in arrays.items()}, interval_s,
+                _hours_of(hours, name), nonexistent)
+        except DataValidationError as exc:  # name the file the table was read from
+            if exc.file is not None or volumes.attrs.get("source") is None:
+                raise
+            raise DataValidationError(exc.reason, file=volumes.attrs["source"]) from None
         part["code"] = np.full(len(part["sec"]), code, dtype=np.int32)
         parts.append(part)
         report.queues[name] = qrep
@@ -187,19 +240,42 @@ def regularise(
     out["filled"] = cat("filled")
     parts.clear()
     out.attrs["timezone"] = timezone
-    filled = report.filled_rows
-    dropped = [r for r in report.queues.values() if r.dropped_rows]
-    if filled or dropped:
-        bits = []
-        if filled:
-            n_q = sum(1 for r in report.queues.values() if r.filled_rows)
-            bits.append(f"filled {filled:,} missing interval(s) in {n_q} queue(s) with the "
-                        "same slot of the nearest week")
-        if dropped:
-            bits.append(f"dropped {sum(r.dropped_volume for r in dropped):,.0f} contacts "
-                        f"outside opening hours in {len(dropped)} queue(s)")
-        warnings.warn("; ".join(bits), DataRepairWarning, stacklevel=2)
+    _warn(report, timezone)
     return out, report
+
+
+def _warn(report: RegulariseReport, timezone: str | None) -> None:
+    """One :class:`DataRepairWarning` line per kind of repair, naming the queues."""
+    queues = report.queues.values()
+    texts = []
+    if report.filled_rows:
+        n_q = sum(1 for r in queues if r.filled_rows)
+        texts.append(f"filled {report.filled_rows:,} missing interval(s) in {n_q} queue(s) "
+                     "with the same slot of the nearest week")
+    outside = [r for r in queues if r.outside_volume > 0 and not r.left_out]
+    if outside:
+        texts.append(
+            f"dropped {sum(r.outside_volume for r in outside):,.0f} contacts outside "
+            "opening hours in " + _list(f"{r.queue} ({r.outside_volume:,.0f})"
+                                        for r in outside))
+    for r in outside:
+        if r.mostly_outside:
+            texts.append(
+                f"queue '{r.queue}': {r.outside_volume / r.volume_read:.0%} of its contacts "
+                "are outside its opening hours; check its hours, and that the timestamps "
+                "are the centre's local time (centre.timezone, data.timestamps)")
+    gap = [r for r in queues if r.nonexistent_volume > 0]
+    if gap:
+        texts.append(
+            f"dropped {sum(r.nonexistent_volume for r in gap):,.0f} contacts stamped at local "
+            f"times that do not exist in {timezone} (the clock jumped forward) in "
+            + _list(f"{r.queue} ({r.nonexistent_volume:,.0f})" for r in gap))
+    for r in queues:
+        if r.left_out:
+            texts.append(f"queue '{r.queue}' left out: {r.why_left_out}, so no opening "
+                         "hours can be inferred; give it hours to plan it")
+    for text in texts:
+        warnings.warn(text, DataRepairWarning, stacklevel=3)
 
 
 def _hours_of(hours: HoursArg, queue) -> OpeningHours | None:
@@ -335,10 +411,18 @@ def _regularise_one(
     table = _slot_table(hours, interval_s)
     weekday, slot = _week_slot(obs_sec, interval_s)
     inside = table[weekday, slot]
-    if nonexistent.size:  # a reading stamped inside the spring-forward gap
-        inside &= ~np.isin(obs_sec, nonexistent)
+    gap = np.isin(obs_sec, nonexistent) if nonexistent.size else np.zeros(len(obs_sec), bool)
+    inside &= ~gap  # a reading stamped inside the spring-forward gap
     dropped_rows = int((~inside).sum())
     dropped_volume = float(np.nansum(obs["y"][~inside]))
+    volume_read = float(np.nansum(obs["y"]))
+    gap_rows, gap_volume = int(gap.sum()), float(np.nansum(obs["y"][gap]))
+    outside_volume = dropped_volume - gap_volume
+    if not hours_inferred and volume_read > 0 and outside_volume >= volume_read:
+        raise DataValidationError(
+            f"queue '{name}': all {volume_read:,.0f} contacts fall outside its opening hours "
+            f"({hours.describe()}); are the timestamps in UTC or another time zone than the "
+            "centre's? check centre.timezone, data.timestamps and the queue's hours")
     obs_sec = obs_sec[inside]
     obs = {c: a[inside] for c, a in obs.items()}
 
@@ -379,6 +463,8 @@ def _regularise_one(
         dropped_rows=dropped_rows,
         dropped_volume=dropped_volume,
         total_volume=float(np.nansum(obs["y"])),
+        nonexistent_rows=gap_rows,
+        nonexistent_volume=gap_volume,
     )
     return out, report
 
