@@ -56,6 +56,7 @@ __all__ = [
     "PlanBacktestResult",
     "backtest_plans",
     "combine_results",
+    "ALL_FOLDS",
     "INTERVAL_COLUMNS",
     "DAILY_COLUMNS",
     "SUMMARY_COLUMNS",
@@ -78,7 +79,9 @@ DAILY_COLUMNS = (
     "sl_plan", "sl_perfect", "meets_plan", "meets_perfect", "agent_hours_plan",
     "agent_hours_perfect", "agent_hours_ratio",
 )
-#: columns of the per-fold summary (``plan_backtest_summary.csv``); fold 0 = all folds
+#: ``fold`` label of the summary row pooling every fold
+ALL_FOLDS = "all"
+#: columns of the per-fold summary (``plan_backtest_summary.csv``); fold "all" = all folds
 SUMMARY_COLUMNS = (
     "queue", "fold", "origin", "end", "model", "days", "intervals", "volume_actual",
     "volume_forecast", "wape", "bias", "target_s", "sl_goal", "sl_promised",
@@ -107,14 +110,15 @@ class PlanBacktestResult:
         with a Student-t confidence interval), ``sl_promised`` and
         ``sl_promised_perfect`` the staffing formula's promise for each plan (at the
         volume it was staffed for), ``meets_*`` the share of replications in which the
-        interval reached the queue's service-level goal.
+        interval reached the queue's service-level goal. Confidence bounds of service
+        levels are clipped to [0, 1].
     daily
         One row per fold and day (:data:`DAILY_COLUMNS`): service level pooled over the
         day's calls, share of the day's intervals meeting the goal, agent-hours
         (scheduled heads x interval hours) of both plans and their ratio.
     summary
-        One row per fold and a row with ``fold = 0`` for all folds together
-        (:data:`SUMMARY_COLUMNS`): forecast WAPE and bias on the replayed intervals,
+        One row per fold and a row with ``fold = "all"`` (:data:`ALL_FOLDS`) for all
+        folds together (:data:`SUMMARY_COLUMNS`): forecast WAPE and bias on the replayed intervals,
         replayed service level of both plans (pooled over calls, with confidence
         intervals over replications), shares of intervals and days meeting the goal,
         ASA, abandonment, agent-hours and their ratio (plan / perfect).
@@ -377,11 +381,11 @@ def _interval_rows(fold: Fold, queue: QueueConfig, actual: pd.DataFrame, aht_act
         "sl_promised": plan["service_level"].to_numpy(np.float64),
         "sl_promised_perfect": perfect["service_level"].to_numpy(np.float64),
         "sl_plan": p["service_level"].to_numpy(),
-        "sl_plan_lo": p["service_level_lo"].to_numpy(),
-        "sl_plan_hi": p["service_level_hi"].to_numpy(),
+        "sl_plan_lo": _share(p["service_level_lo"]),
+        "sl_plan_hi": _share(p["service_level_hi"]),
         "sl_perfect": q["service_level"].to_numpy(),
-        "sl_perfect_lo": q["service_level_lo"].to_numpy(),
-        "sl_perfect_hi": q["service_level_hi"].to_numpy(),
+        "sl_perfect_lo": _share(q["service_level_lo"]),
+        "sl_perfect_hi": _share(q["service_level_hi"]),
         "asa_s_plan": p["asa_s"].to_numpy(),
         "asa_s_perfect": q["asa_s"].to_numpy(),
         "abandonment_plan": p["abandonment"].to_numpy(),
@@ -451,7 +455,7 @@ def _summary(intervals, daily, reps, models, folds, *, queue: QueueConfig, inter
         rep = rep.groupby("replication", sort=True).sum(numeric_only=True)
         out = {
             "queue": queue.name,
-            "fold": number,
+            "fold": ALL_FOLDS if number == 0 else number,
             "origin": min(f.origin for f in folds) if number == 0 else _fold(folds,
                                                                              number).origin,
             "end": max(f.end for f in folds) if number == 0 else _fold(folds, number).end,
@@ -474,8 +478,7 @@ def _summary(intervals, daily, reps, models, folds, *, queue: QueueConfig, inter
                 per_rep = np.where(offered > 0, within / offered, np.nan)
             mean, lo, hi = mean_ci(per_rep[None, :], confidence)
             out[f"sl_{name}"] = mean[0]
-            out[f"sl_{name}_lo"] = lo[0]
-            out[f"sl_{name}_hi"] = hi[0]
+            out[f"sl_{name}_lo"], out[f"sl_{name}_hi"] = _share(lo[:1])[0], _share(hi[:1])[0]
         out["intervals_meeting_plan"] = row["meets_plan"]
         out["intervals_meeting_perfect"] = row["meets_perfect"]
         for name in ("plan", "perfect"):
@@ -498,6 +501,11 @@ def _summary(intervals, daily, reps, models, folds, *, queue: QueueConfig, inter
         out["agent_hours_ratio"] = row["agent_hours_ratio"]
         rows.append(out)
     return pd.DataFrame(rows)[list(SUMMARY_COLUMNS)]
+
+
+def _share(values) -> np.ndarray:
+    """A confidence bound of a share (service level) clipped to [0, 1]; NaN stays NaN."""
+    return np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
 
 
 def _fold(folds: Sequence[Fold], number: int) -> Fold:

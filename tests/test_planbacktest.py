@@ -18,6 +18,7 @@ from forecast.config import DataSource, ForecastSettings, PlanConfig, QueueConfi
 from forecast.exceptions import DataValidationError, ForecastError
 from forecast.plan import Scenario
 from forecast.planbacktest import (
+    ALL_FOLDS,
     DAILY_COLUMNS,
     INTERVAL_COLUMNS,
     SUMMARY_COLUMNS,
@@ -77,7 +78,7 @@ def low_forecast() -> PlanBacktestResult:
 
 
 def overall(result: PlanBacktestResult) -> pd.Series:
-    return result.summary.set_index("fold").loc[0]
+    return result.summary.set_index("fold").loc[ALL_FOLDS]
 
 
 # ------------------------------------------------------------------ library
@@ -88,7 +89,7 @@ def test_tables_have_the_documented_columns_and_one_row_per_replayed_interval(ba
     assert [f.number for f in baseline.folds] == [1, 2]
     assert len(baseline.intervals) == 2 * 5 * SLOTS_PER_DAY  # two weeks of weekdays
     assert len(baseline.daily) == 10
-    assert list(baseline.summary["fold"]) == [1, 2, 0]
+    assert list(baseline.summary["fold"]) == [1, 2, ALL_FOLDS]
     assert baseline.models == {1: "slot_mean", 2: "slot_mean"}
 
 
@@ -151,6 +152,18 @@ def test_daily_service_level_is_pooled_over_the_days_calls(baseline):
     rows = iv[iv["ds"].dt.normalize() == day["date"]]
     pooled = (rows["sl_plan"] * rows["volume_actual"]).sum() / rows["volume_actual"].sum()
     assert day["sl_plan"] == pytest.approx(pooled, rel=1e-9)
+
+
+def test_service_level_confidence_bounds_stay_within_zero_and_one():
+    # a plan staffed 60% above the forecast answers nearly everyone: the mean is close
+    # to 1 and a Student-t interval around it would reach past 1
+    generous = run(scenario=Scenario(volume_scale=1.6))
+    assert generous.summary["sl_plan"].max() > 0.998
+    for table in (generous.intervals, generous.summary):
+        bounds = table[["sl_plan_lo", "sl_plan_hi", "sl_perfect_lo", "sl_perfect_hi"]]
+        known = bounds.notna()
+        assert ((bounds >= 0) & (bounds <= 1) | ~known).all().all()
+    assert (generous.summary["sl_plan_hi"] == 1).any()
 
 
 def test_same_seed_same_result_and_another_seed_other_draws(baseline):
@@ -305,7 +318,7 @@ def test_wfm_backtest_plans_prints_the_table_and_writes_the_files(centre, tmp_pa
     summary = pd.read_csv(tmp_path / "plan_backtest_summary.csv")
     assert list(summary.columns) == list(SUMMARY_COLUMNS)
     assert list(summary["queue"]) == ["mail"] * 3 + ["sales"] * 3
-    assert list(summary["fold"]) == [1, 2, 0, 1, 2, 0]
+    assert list(summary["fold"]) == ["1", "2", "all", "1", "2", "all"]  # as in the console
     assert not (tmp_path / "leaderboard.csv").exists()
 
 
