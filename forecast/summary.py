@@ -246,8 +246,10 @@ class CombinedRequirement:
         after each queue's shrinkage and availability).
     summary
         Per group: ``group, queues, intervals``, agent-hours combined and separate
-        (productive agents), ``saving_hours``, ``saving_pct``, ``peak_combined``,
-        ``peak_separate``; with a configuration also scheduled agent-hours and saving.
+        (productive agents), ``saving_hours``, ``saving_share`` (saving_hours /
+        separate agent-hours, a fraction like every other share: 0.008 is 0.8%),
+        ``peak_combined``, ``peak_separate``; with a configuration also scheduled
+        agent-hours and saving.
     """
 
     intervals: pd.DataFrame
@@ -338,8 +340,8 @@ def combined_requirement(
             "peak_separate": int(summed["agents_separate"].max()) if len(summed) else 0,
         }
         summary["saving_hours"] = summary["agent_hours_separate"] - summary["agent_hours_combined"]
-        summary["saving_pct"] = (100.0 * summary["saving_hours"] / summary["agent_hours_separate"]
-                                 if summary["agent_hours_separate"] > 0 else 0.0)
+        summary["saving_share"] = (summary["saving_hours"] / summary["agent_hours_separate"]
+                                   if summary["agent_hours_separate"] > 0 else 0.0)
         if config is not None:
             summary["scheduled_hours_combined"] = float(
                 summed["scheduled_combined"].sum() * interval_h)

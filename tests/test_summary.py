@@ -134,6 +134,9 @@ def test_combined_requirement_rounds_the_sum_instead_of_each_queue(plan):
     assert row["agent_hours_separate"] - row["agent_hours_combined"] == pytest.approx(
         row["saving_hours"])
     assert row["saving_hours"] == pytest.approx(10 * 2 * 1 * 0.5)  # 1 agent x 2 slots x 10 days
+    # a fraction of the separate agent-hours, like every other share (not a percentage)
+    assert row["saving_share"] == pytest.approx(row["saving_hours"] / row["agent_hours_separate"])
+    assert 0 < row["saving_share"] < 1 and "saving_pct" not in result.summary.columns
 
 
 def test_combined_requirement_compares_scheduled_heads_with_each_queues_shrinkage(plan):
