@@ -82,18 +82,39 @@ def read_events(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataValidationError("file not found", file=path)
-    try:
-        raw = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig",
-                          compression="infer", skip_blank_lines=False)
+    try:  # header=None: the header fixes the field count, a longer row is an error
+        raw = pd.read_csv(path, dtype="str", header=None, keep_default_na=False,
+                          encoding="utf-8-sig", compression="infer", skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataValidationError("file is empty; expected a header: name,type,start,end"
                                   "[,queue,weight]", file=path) from None
     except UnicodeDecodeError as exc:
         raise DataValidationError(f"not UTF-8 text (byte {exc.start})", file=path) from None
     except Exception as exc:
-        raise DataValidationError(f"cannot read as CSV ({str(exc).splitlines()[0][:200]})",
-                                  file=path) from None
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        long_row = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if long_row:
+            expected, line, found = long_row.groups()
+            raise DataValidationError(f"{found} fields, expected {expected} like the header "
+                                      "(a trailing comma, or a comma inside a name?)",
+                                      file=path, row=int(line)) from None
+        raise DataValidationError(f"cannot read as CSV ({text[:200]})", file=path) from None
+    header = [str(c).strip().lower() for c in raw.iloc[0].fillna("")]
+    raw = raw.iloc[1:].fillna("")
+    raw.columns = header
+    raw.index = np.arange(len(raw))
+    unnamed = [i for i, c in enumerate(header) if c == ""]
+    for i in unnamed:
+        if (raw.iloc[:, i].str.strip() != "").any():
+            raise DataValidationError(
+                f"column {i + 1} has an empty name but holds values; expected a header: "
+                "name,type,start,end[,queue,weight]", file=path)
+    if unnamed:  # empty trailing columns (a trailing comma on every line): absent
+        raw = raw.iloc[:, [i for i in range(len(header)) if i not in unnamed]]
+    twice = raw.columns[raw.columns.duplicated()]
+    if len(twice):
+        raise DataValidationError(f"duplicate column '{twice[0]}'; expected each column once",
+                                  file=path)
     for col in ("name", "type", "start"):
         if col not in raw.columns:
             raise DataValidationError(
@@ -137,8 +158,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
     not_after = (end <= start_ts).to_numpy()
     if not_after.any():
         pos = int(np.argmax(not_after))
-        raise fail(f"end {raw['end'].iloc[pos]!s} is not after start "
-                   f"{raw['start'].iloc[pos]}; expected end after start", pos, "end")
+        raise fail(_end_not_after(raw["end"].iloc[pos], raw["start"].iloc[pos]), pos, "end")
     if "queue" in raw.columns:
         queue = raw["queue"].where(raw["queue"] != "", None).astype("str")
     else:
@@ -162,6 +182,14 @@ def read_events(path: str | Path) -> pd.DataFrame:
         "weight": weight.astype("float64"),
     })
     return _normalise(out)
+
+
+def _end_not_after(end: str, start: str) -> str:
+    """The message for an event whose end (as written) is not after its start."""
+    if re.match(_DATE_ONLY, end.strip()):
+        return (f"end {end} is before start {start}; expected an end on or after the start "
+                "day (a date-only end includes that whole day)")
+    return f"end {end} is not after start {start}; expected end after start"
 
 
 def _parse_dates(text: pd.Series, column: str, fail, *, allow_empty: bool) -> pd.Series:
@@ -324,7 +352,9 @@ def add_event(
         if isinstance(end, str) and re.match(_DATE_ONLY, end.strip()):
             end_ts += _ONE_DAY
     if end_ts <= start_ts:
-        raise DataValidationError(f"event '{name}': end {end_ts} is not after start {start_ts}")
+        raise DataValidationError(f"event '{name}': " + _end_not_after(
+            end.strip() if isinstance(end, str) else str(end_ts),
+            start.strip() if isinstance(start, str) else str(start_ts)))
     for ts in (start_ts, end_ts):
         if not 1900 <= ts.year < 2200:
             raise DataValidationError(f"event '{name}': {ts} is outside the years 1900 to "

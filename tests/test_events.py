@@ -155,3 +155,43 @@ def test_dates_outside_pandas_range_are_one_line_errors(tmp_path):
         read_events(path)
     with pytest.raises(DataValidationError, match="outside the years"):
         add_event(None, "X", "campaign", "2026-11-20", "9999-12-31")
+
+
+HEADER = "name,type,start,end,queue,weight\n"
+
+
+def test_a_row_with_an_extra_field_names_the_row_and_the_field_counts(tmp_path):
+    path = write(tmp_path, HEADER + "Sale,campaign,2026-11-20,2026-11-22,,1\n"
+                                    "Promo,campaign,2026-11-27,2026-12-04,,1,\n")
+    with pytest.raises(DataValidationError,
+                       match=r"events.csv, row 3: 7 fields, expected 6 like the header"):
+        read_events(path)
+
+
+def test_a_trailing_comma_on_every_line_is_an_absent_column(tmp_path):
+    path = write(tmp_path, HEADER.replace("\n", ",\n")
+                 + "Promo,campaign,2026-11-27,2026-12-04,voice,0.5,\n")
+    ev = read_events(path)
+    assert tuple(ev.columns) == EVENT_COLUMNS
+    assert ev.iloc[0][["queue", "weight"]].tolist() == ["voice", 0.5]
+
+
+def test_an_unnamed_column_with_values_and_a_repeated_column_are_refused(tmp_path):
+    with pytest.raises(DataValidationError, match=r"column 7 has an empty name"):
+        read_events(write(tmp_path, HEADER.replace("\n", ",\n")
+                          + "Promo,campaign,2026-11-27,2026-12-04,,1,x\n"))
+    with pytest.raises(DataValidationError, match=r"duplicate column 'type'"):
+        read_events(write(tmp_path, "name,type,start,type\nPromo,campaign,2026-11-27,x\n"))
+
+
+def test_an_end_before_the_start_is_named_as_written_with_the_date_only_rule(tmp_path):
+    with pytest.raises(DataValidationError,
+                       match=r"^event 'X': end 2026-12-01 is before start 2026-12-05; .*"
+                             r"a date-only end includes that whole day"):
+        add_event(None, "X", "campaign", "2026-12-05", "2026-12-01")
+    with pytest.raises(DataValidationError, match=r"row 2, column 'end': end 2026-11-20 is "
+                                                  r"before start 2026-11-22;.*whole day"):
+        read_events(write(tmp_path, HEADER + "P,campaign,2026-11-22,2026-11-20,,1\n"))
+    with pytest.raises(DataValidationError, match=r"end 2026-12-05 08:00 is not after start "
+                                                  r"2026-12-05 09:00"):
+        add_event(None, "X", "campaign", "2026-12-05 09:00", "2026-12-05 08:00")
