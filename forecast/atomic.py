@@ -15,8 +15,14 @@ from typing import IO, Any
 
 import pandas as pd
 
+from .exceptions import ForecastError
+
 __all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes", "write_with",
-           "output_lock", "sweep_temporaries"]
+           "output_lock", "sweep_temporaries", "remove_stale_outputs", "OutputFolderError"]
+
+
+class OutputFolderError(ForecastError, OSError):
+    """The output folder cannot be created or written (exit code 1 on the CLI)."""
 
 
 @contextlib.contextmanager
@@ -101,7 +107,9 @@ def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
 
     A second run on the same folder waits up to ``wait_s`` seconds for the first to
     finish, then fails with :class:`~forecast.exceptions.OutputLockedError`. The lock
-    is an OS file lock, released automatically if the process dies.
+    is an OS file lock, released automatically if the process dies. A folder that
+    cannot be created or written raises :class:`~forecast.exceptions.OutputFolderError`;
+    a folder this call created is removed again if the run fails before writing to it.
     """
     import fcntl
     import time
@@ -109,9 +117,16 @@ def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
     from .exceptions import OutputLockedError
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    lock_path = folder / ".wfm.lock"
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    created = _missing_parents(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock_path = folder / ".wfm.lock"
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        _remove_empty(created)
+        raise OutputFolderError(
+            f"{folder}: cannot write to the output folder ({exc.strerror or exc}); "
+            "choose a folder you can write to with --out") from None
     deadline = time.monotonic() + max(wait_s, 0.0)
     try:
         while True:
@@ -132,5 +147,60 @@ def output_lock(folder: str | Path, *, wait_s: float = 0.0) -> Iterator[Path]:
         handle.flush()
         sweep_temporaries(folder)
         yield lock_path
+    except BaseException:
+        if created and set(os.listdir(folder)) <= {lock_path.name}:
+            with contextlib.suppress(OSError):  # a failed first run leaves no empty folder
+                lock_path.unlink()
+            _remove_empty(created)
+        raise
     finally:
         handle.close()
+
+
+def _missing_parents(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a run created, deepest first, if they are still empty."""
+    for path in folders:
+        with contextlib.suppress(OSError):
+            path.rmdir()
+
+
+def remove_stale_outputs(folder: str | Path, previous: list[str], written: list[Path]
+                         ) -> list[Path]:
+    """Delete the files an earlier run wrote into ``folder`` that this run did not.
+
+    Parameters
+    ----------
+    folder
+        The output folder (held under :func:`output_lock`).
+    previous
+        File names the previous run wrote (the ``outputs`` of its manifest.json).
+    written
+        The files this run wrote.
+
+    Returns
+    -------
+    list of Path
+        The files removed. Names with a folder part are ignored: only files the tool
+        wrote directly into ``folder`` are ever deleted.
+    """
+    keep = {Path(p).name for p in written} | {"manifest.json"}
+    removed = []
+    for name in previous:
+        if name in keep or Path(name).name != name or name in ("", ".", ".."):
+            continue
+        path = Path(folder) / name
+        if path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed

@@ -15,7 +15,7 @@ from typing import Any
 from .atomic import write_text
 from .config import PlanConfig
 
-__all__ = ["file_sha256", "build_manifest", "write_manifest"]
+__all__ = ["file_sha256", "build_manifest", "write_manifest", "previous_outputs"]
 
 
 def file_sha256(path: str | Path) -> str:
@@ -88,3 +88,14 @@ def build_manifest(
 def write_manifest(manifest: dict[str, Any], out_dir: str | Path) -> Path:
     text = json.dumps(manifest, indent=1, sort_keys=True, default=str)
     return write_text(text + "\n", Path(out_dir) / "manifest.json")
+
+
+def previous_outputs(out_dir: str | Path) -> list[str]:
+    """The file names listed as outputs in ``out_dir/manifest.json`` (empty if there is
+    none or it cannot be read)."""
+    path = Path(out_dir) / "manifest.json"
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(name) for name in outputs] if isinstance(outputs, dict) else []

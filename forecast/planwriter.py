@@ -62,12 +62,16 @@ class PlanWriter:
         from .report import ordered_plan_columns, plan_chart, plan_csv_rows, safe_name, save_figure
 
         plan = queue_plan.plan
-        columns = ordered_plan_columns(plan)
+        channel = self.config.queue(queue_plan.queue).channel
+        columns = ordered_plan_columns(plan.assign(channel=channel))
         if self._columns is None:
             self._columns = columns
         rows = queue_plan.csv_rows  # formatted by the worker that planned the queue, if any
-        if rows is None or columns != self._columns:
-            rows = plan_csv_rows(plan, self._columns)
+        if rows is not None and columns == self._columns and ordered_plan_columns(
+                plan) == columns[:-1]:  # the channel (a plain word) is the last column
+            rows = rows.replace("\n", f",{channel}\n")
+        else:
+            rows = plan_csv_rows(plan.assign(channel=channel), self._columns)
         with open(self._plan_tmp, "a", encoding="utf-8", newline="") as sink:
             if not self._header_written:
                 sink.write(",".join(self._columns) + "\n")

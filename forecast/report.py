@@ -10,7 +10,8 @@ Files written by :func:`write_plan_outputs`
 -------------------------------------------
 plan.csv / plan.parquet
     One row per queue x interval, columns :func:`ordered_plan_columns` (the fixed
-    :data:`PLAN_COLUMNS` with the forecast quantiles after ``volume_mean``).
+    :data:`PLAN_COLUMNS` with the forecast quantiles after ``volume_mean``, and the
+    queue's ``channel`` last).
 daily.csv / daily.parquet
     One row per queue x day, :data:`DAILY_COLUMNS`.
 plan.xlsx
@@ -47,6 +48,7 @@ from . import summary as summaries  # noqa: E402
 from .atomic import atomic_path, write_bytes, write_csv, write_text, write_with  # noqa: E402
 
 if TYPE_CHECKING:
+    from .config import PlanConfig
     from .plan import PlanResult, QueuePlan
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "DAILY_COLUMNS",
     "FORMATS",
     "ordered_plan_columns",
+    "with_channel",
     "write_plan_outputs",
     "write_parquet",
     "write_workbook",
@@ -89,12 +92,20 @@ EVENT_COLOURS = {"campaign": "tab:purple", "outage": "tab:red", "holiday": "tab:
 
 
 def ordered_plan_columns(plan: pd.DataFrame) -> list[str]:
-    """plan.csv's documented column order: fixed columns, quantiles after volume_mean."""
+    """plan.csv's documented column order: fixed columns, quantiles after volume_mean,
+    other columns, then ``channel`` (when present) last."""
     quantiles = _quantile_columns(plan)
     head = PLAN_COLUMNS[:4] + quantiles
     rest = [c for c in PLAN_COLUMNS[4:] if c in plan.columns]
-    extra = [c for c in plan.columns if c not in head and c not in rest]
-    return head + rest + extra
+    extra = [c for c in plan.columns if c not in head and c not in rest and c != "channel"]
+    return head + rest + extra + (["channel"] if "channel" in plan.columns else [])
+
+
+def with_channel(plan: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
+    """``plan`` with a ``channel`` column (each queue's channel in ``config``), so that a
+    plan file alone says how each queue is staffed (``wfm simulate`` reads it)."""
+    channels = {q: config.queue(str(q)).channel for q in plan["queue"].unique()}
+    return plan.assign(channel=plan["queue"].map(channels).astype(object))
 
 
 def plan_csv_rows(plan: pd.DataFrame, columns: list[str] | None = None) -> str:
@@ -151,7 +162,7 @@ def write_plan_outputs(
         raise ValueError(f"charts must be True, False or 'all', got {charts!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = result.plan
+    plan = with_channel(result.plan, result.config)
     plan = plan[ordered_plan_columns(plan)]
     daily = result.daily[DAILY_COLUMNS]
     written = [

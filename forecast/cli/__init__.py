@@ -3,7 +3,8 @@
 Each command lives in its own module and is imported only when run, so
 ``wfm --help`` stays fast. Exit codes: 0 success, 1 bad data or config
 (any :class:`~forecast.exceptions.ForecastError`), 2 bad usage, 3 some queues
-failed while others succeeded.
+failed while others succeeded, 4 the output folder is busy (another run holds its
+lock).
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ import warnings
 
 import click
 
-from ..exceptions import ForecastError, ForecastWarning
+from ..exceptions import ForecastError, ForecastWarning, OutputLockedError
 
-__all__ = ["main", "wfm", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_PARTIAL"]
+__all__ = ["main", "wfm", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_PARTIAL", "EXIT_BUSY"]
 
 EXIT_OK = 0
 EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_BUSY = 4
+
+#: the exit codes, for every command's --help
+EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues "
+                   "failed (the others are written), 4 output folder busy.")
 
 #: command name -> "module:attribute"; a module adds itself here, nothing else changes.
 COMMANDS: dict[str, str] = {
@@ -41,7 +47,9 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use, and that turns library
-    errors into one-line messages with exit code 1."""
+    errors into one-line messages: exit code 4 for a busy output folder, 1 for any
+    other library error or an unwritable file. With ``--log-format json`` the message
+    (and a usage error) is one JSON object."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name, target in COMMANDS.items() if _importable(target))
@@ -54,11 +62,25 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module_name), attr)
 
     def invoke(self, ctx: click.Context):
+        from ._common import _JSON_LOG, echo_message, json_logging
+
+        _JSON_LOG["on"] = False  # until this run's --log-format says otherwise
         try:
             return super().invoke(ctx)
+        except OutputLockedError as exc:
+            echo_message("error", str(exc))
+            ctx.exit(EXIT_BUSY)
         except ForecastError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo_message("error", str(exc))
             ctx.exit(EXIT_DATA)
+        except PermissionError as exc:  # e.g. --out FILE in a folder the user cannot write
+            echo_message("error", f"{exc.filename}: cannot write ({exc.strerror})")
+            ctx.exit(EXIT_DATA)
+        except click.ClickException as exc:
+            if not json_logging():
+                raise
+            echo_message("error", exc.format_message())
+            ctx.exit(exc.exit_code)
 
 
 def _importable(target: str) -> bool:
@@ -81,7 +103,9 @@ def wfm() -> None:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, ForecastWarning):
-        click.echo(f"warning: {message}", err=True)
+        from ._common import echo_message
+
+        echo_message("warning", str(message))
     else:  # library noise (statsmodels convergence etc.) stays out of a planner's way
         pass
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -86,7 +87,83 @@ class RunLog:
             click.echo(text)
 
 
+#: set by ``--log-format json`` before any other option is read, so that errors and
+#: warnings printed outside a :class:`RunLog` (fatal errors, data repairs) are JSON too.
+_JSON_LOG = {"on": False}
+
+
+def json_logging() -> bool:
+    """Whether this run prints JSON lines (``--log-format json``)."""
+    return _JSON_LOG["on"]
+
+
+def _set_log_format(ctx, param, value: str) -> str:
+    _JSON_LOG["on"] = value == "json"
+    return value
+
+
+def echo_message(level: str, text: str) -> None:
+    """Print ``error: text`` / ``warning: text`` on stderr, or one JSON object in JSON mode."""
+    if json_logging():
+        click.echo(json.dumps({"event": level, "message": text}, sort_keys=True), err=True)
+    else:
+        click.echo(f"{level}: {text}", err=True)
+
+
 def log_format_option(func):
     return click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-                        show_default=True,
-                        help="json: one JSON line per event on stderr, for scheduled jobs.")(func)
+                        show_default=True, is_eager=True, callback=_set_log_format,
+                        help="json: one JSON line per event on stderr (errors and warnings "
+                        "too), for scheduled jobs.")(func)
+
+
+def parse_target(ctx, param, value: str | None) -> tuple[float, float] | None:
+    """``--target SHARE/SECONDS``: ``0.8/20``, ``80/20`` or ``80%/20`` -> ``(0.8, 20.0)``.
+
+    A plain share must lie in (0, 1); a whole number in (1, 100) is a percentage, as is
+    any number in (0, 100) written with ``%``. Anything else (``1.5/20``, ``0/20``,
+    ``1/20``) is a usage error naming the option.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        share_text, seconds_text = text.split("/")
+        share_text = share_text.strip()
+        percent = share_text.endswith("%")
+        share = float(share_text.rstrip("%"))
+        seconds = float(seconds_text)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not SHARE/SECONDS; expected e.g. 0.8/20, 80/20 or 80%/20 "
+            "(80% answered within 20 s)", ctx=ctx, param=param) from None
+    if percent:
+        if not 0 < share < 100:
+            raise click.BadParameter(f"'{value}': a percentage must lie strictly between "
+                                     "0 and 100", ctx=ctx, param=param)
+        share /= 100.0
+    elif 1 < share < 100 and share == int(share):  # 80/20: a whole percentage
+        share /= 100.0
+    elif not 0 < share < 1:
+        raise click.BadParameter(
+            f"'{value}': the share must lie strictly between 0 and 1, or be a whole "
+            "percentage such as 80/20 (or write e.g. 12.5%/20)", ctx=ctx, param=param)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise click.BadParameter(f"'{value}': the seconds must be a number >= 0",
+                                 ctx=ctx, param=param)
+    return share, seconds
+
+
+def finite(ctx, param, value: float | None) -> float | None:
+    """Option callback: reject ``nan`` and ``inf`` (which click's ranges let through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+    return value
+
+
+def check_queues(queues: tuple[str, ...], known: list[str], *, where: str = "the data") -> None:
+    """Usage error (exit 2) naming the first of ``queues`` not in ``known``."""
+    unknown = sorted(set(queues) - set(known))
+    if unknown:
+        raise click.BadParameter(f"unknown queue '{unknown[0]}'; {where} has "
+                                 f"{', '.join(sorted(known))}", param_hint="--queue")

@@ -10,7 +10,8 @@ import click
 import pandas as pd
 
 from ..atomic import atomic_path, write_csv
-from ..config import load_config
+from ..exceptions import ForecastWarning
+from ._common import check_queues, config_argument, resolve_config
 
 __all__ = ["backtest_cmd"]
 
@@ -40,13 +41,16 @@ def plot_leaderboard(board: pd.DataFrame, path: Path) -> None:
 
 
 @click.command("backtest")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@config_argument
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for leaderboard.csv and leaderboard.png (with --plans: "
               "plan_backtest*.csv and plan_backtest.png).")
-@click.option("--folds", type=click.IntRange(1, 52), help="Number of origins [config: 4].")
-@click.option("--horizon-days", type=click.IntRange(1, 92), help="Days scored per fold [7].")
-@click.option("--step-days", type=click.IntRange(1, 92), help="Days between origins [7].")
+@click.option("--folds", type=click.IntRange(1, 52),
+              help="Number of origins [default: the config's backtest_folds].")
+@click.option("--horizon-days", type=click.IntRange(1, 92),
+              help="Days scored per fold [default: the config's backtest_horizon_days].")
+@click.option("--step-days", type=click.IntRange(1, 92),
+              help="Days between origins [default: the config's backtest_step_days].")
 @click.option("--models", help="Comma-separated model names [config candidates, else the fast "
               "set: seasonal_naive, slot_mean, topdown].")
 @click.option("--queue", "queues", multiple=True, help="Only these queues; repeatable.")
@@ -65,7 +69,7 @@ def plot_leaderboard(board: pd.DataFrame, path: Path) -> None:
               "(mean = the interval's actual AHT, else the configured AHT).")
 @click.option("--service-cv", type=click.FloatRange(min=0, min_open=True), default=None,
               help="With --service lognormal: coefficient of variation of handle times.")
-def backtest_cmd(config_path, out_dir, folds, horizon_days, step_days, models, queues, plans,
+def backtest_cmd(config, example, out_dir, folds, horizon_days, step_days, models, queues, plans,
                  replications, seed, quantile, service, service_cv):
     """Backtest forecasting models on every queue in CONFIG and pick the best per queue.
 
@@ -79,13 +83,18 @@ def backtest_cmd(config_path, out_dir, folds, horizon_days, step_days, models, q
     volumes. Writes plan_backtest.csv (per interval), plan_backtest_daily.csv,
     plan_backtest_summary.csv and plan_backtest.png. Email and social queues are
     replayed as a backlog worked in open hours (response target in open seconds).
+
+    \b
+    Examples:
+      wfm backtest --example --out bt/
+      wfm backtest centre.toml --out bt/ --plans --queue voice
     """
     from ..events import events_for_queue
     from ..forecasters import MODELS, select_model
     from ..forecasters.base import _load_builtin_models
     from .forecast_cmd import load_history
 
-    config = load_config(config_path)
+    config = resolve_config(config, example)
     settings = config.forecast
     overrides = {k: v for k, v in (("backtest_folds", folds),
                                    ("backtest_horizon_days", horizon_days),
@@ -107,10 +116,7 @@ def backtest_cmd(config_path, out_dir, folds, horizon_days, step_days, models, q
     history, events = load_history(config)
     names = sorted(history["queue"].unique())
     if queues:
-        unknown = sorted(set(queues) - set(names))
-        if unknown:
-            raise click.BadParameter(f"unknown queue '{unknown[0]}'; the data has "
-                                     f"{', '.join(names)}", param_hint="--queue")
+        check_queues(queues, names)
         names = [n for n in names if n in set(queues)]
     if plans:
         if candidates:
@@ -129,6 +135,11 @@ def backtest_cmd(config_path, out_dir, folds, horizon_days, step_days, models, q
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             _, board = select_model(hist, events_for_queue(events, name), settings, candidates)
+        if board["wape"].isna().all():  # no fold could be scored: nothing was selected
+            warnings.warn(f"queue '{name}': too little history for a backtest (each fold "
+                          f"needs {settings.backtest_horizon_days} scored day(s) after its "
+                          "training data); its rows are empty", ForecastWarning, stacklevel=1)
+            board = board.assign(selected=False)
         boards.append(board.assign(queue=name))
     board = pd.concat(boards, ignore_index=True)
     board = board[["queue", *[c for c in board.columns if c != "queue"]]]

@@ -7,24 +7,9 @@ import math
 
 import click
 
+from ._common import parse_target
+
 __all__ = ["erlang"]
-
-
-def _parse_target(ctx, param, value: str):
-    try:
-        share, seconds = value.split("/")
-        share_f, seconds_f = float(share), float(seconds)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{value}' is not SHARE/SECONDS; expected e.g. 0.8/20 (80% within 20 s)"
-        ) from None
-    if share_f > 1 and share_f < 100:  # accept 80/20 as percent
-        share_f /= 100.0
-    if not (0 < share_f < 1) or not math.isfinite(seconds_f) or seconds_f < 0:
-        raise click.BadParameter(
-            f"'{value}': the share must be in (0, 1) (or a percentage) and seconds >= 0"
-        )
-    return share_f, seconds_f
 
 
 def _positive(ctx, param, value):
@@ -59,7 +44,8 @@ def _share(ctx, param, value):
 @click.option("--interval", "interval_min", type=float, default=30.0, show_default=True,
               callback=_positive, help="Interval length, minutes.")
 @click.option("--target", type=str, default="0.8/20", show_default=True,
-              callback=_parse_target, help="Service level target SHARE/SECONDS.")
+              callback=parse_target, metavar="SHARE/SECONDS",
+              help="Service level target: 0.8/20, 80/20 or 80%/20 (80% within 20 s).")
 @click.option("--patience", "patience_s", type=float, default=None, callback=_positive,
               help="Mean caller patience, seconds: use Erlang A (abandonment).")
 @click.option("--agents", type=int, default=None,
@@ -88,7 +74,8 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
         raise click.BadParameter("--max-abandon needs --patience", param_hint="--max-abandon")
     if agents is not None and agents < 0:
         raise click.BadParameter(f"{agents} is not a whole number >= 0", param_hint="--agents")
-    result: dict = {"load_erlangs": load}
+    result: dict = {"load_erlangs": load, "target_service_level": share,
+                    "target_answer_s": target_s}
     if agents is None:
         req = required_agents(load, aht_s, share, target_s, max_asa_s=max_asa_s,
                               max_occupancy=max_occupancy, patience_s=patience_s,
@@ -113,7 +100,8 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
                                for k, v in result.items()}))
         return
     model = "Erlang A" if patience_s is not None else "Erlang C"
-    lines = [f"load        {load:.2f} Erlangs ({model})"]
+    lines = [f"target      {100 * share:g}% answered within {target_s:g} s",
+             f"load        {load:.2f} Erlangs ({model})"]
     if agents is None:
         lines.append(f"agents      {n}  (continuous {result['agents_fractional']:.2f}, "
                      f"set by {result['binding'].replace('_', ' ')})")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_DATA, EXIT_PARTIAL
-from ._common import RunLog, config_argument, log_format_option, resolve_config
+from ._common import RunLog, check_queues, config_argument, log_format_option, resolve_config
 
 
 @click.command("fit")
@@ -16,8 +16,10 @@ from ._common import RunLog, config_argument, log_format_option, resolve_config
 @click.option("--models", "models_dir", default="models", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the fitted models (one JSON file per queue + SUMMARY.md).")
-@click.option("--queue", "queues", multiple=True, metavar="NAME", help="Fit only this queue.")
-@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True)
+@click.option("--queue", "queues", multiple=True, metavar="NAME",
+              help="Fit only this queue (repeatable).")
+@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
+              help="Fit queues in this many local processes.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address, or 'local'.")
 @log_format_option
@@ -28,16 +30,25 @@ def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[
     Each file records the fitted state with its metadata: library versions,
     training window, a hash of the data and the backtest scores. Plan later
     without refitting:  wfm plan CONFIG --models DIR
+
+    \b
+    Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues failed
+    (the others are saved), 4 models folder busy (another run holds it).
     """
     from ..atomic import output_lock
+    from ..plan import load_inputs
     from ..store import fit_models
 
     log = RunLog(log_format)
     cfg = resolve_config(config, example)
     started = time.monotonic()
+    inputs = load_inputs(cfg)  # bad data or an unknown queue stops before the folder is made
+    if queues:
+        check_queues(queues, inputs.queues)
     with output_lock(models_dir):
-        written, failures = fit_models(cfg, models_dir, queues=queues or None, workers=workers,
-                                       scheduler=scheduler, progress=log.progress)
+        written, failures = fit_models(cfg, models_dir, inputs=inputs, queues=queues or None,
+                                       workers=workers, scheduler=scheduler,
+                                       progress=log.progress)
     for name, reason in failures.items():
         log.failure(name, reason)
     fitted = len(written) - 1

@@ -9,7 +9,8 @@ import click
 import pandas as pd
 
 from ..atomic import atomic_path, write_csv
-from ..config import PlanConfig, load_config
+from ..config import PlanConfig
+from ._common import check_queues, config_argument, resolve_config
 
 __all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon"]
 
@@ -84,7 +85,7 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, peaks: pd.DataF
 
 
 @click.command("forecast")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@config_argument
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for forecast.csv, peaks.csv and the charts.")
 @click.option("--model", help="Model name (e.g. topdown, slot_mean) or 'auto' "
@@ -93,7 +94,7 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, peaks: pd.DataF
               help='What-if event "name,type,start,end[,queue,weight]"; repeatable.')
 @click.option("--queue", "queues", multiple=True, help="Only these queues; repeatable.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
-def forecast_cmd(config_path, out_dir, model, event_specs, queues, no_charts):
+def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts):
     """Forecast contact volumes per interval for every queue in CONFIG.
 
     \b
@@ -101,7 +102,8 @@ def forecast_cmd(config_path, out_dir, model, event_specs, queues, no_charts):
       forecast.csv    queue, ds, mean, quantiles, aht_s, model
       peaks.csv       intervals and days above the slot's normal range, with driver
       forecast_<queue>.png
-    Example:
+    Examples:
+      wfm forecast --example --out out/
       wfm forecast centre.toml --out out/ --event "Price rise,campaign,2026-12-01,2026-12-05"
     """
     from .. import events as events_io
@@ -110,17 +112,14 @@ def forecast_cmd(config_path, out_dir, model, event_specs, queues, no_charts):
     from ..forecasters import fit_forecast
     from ..peaks import find_peaks
 
-    config = load_config(config_path)
+    config = resolve_config(config, example)
     extra = None
     for spec in event_specs:
         extra = events_io.add_event(extra, **parse_event_option(spec))
     history, events = load_history(config, extra)
     names = sorted(history["queue"].unique())
     if queues:
-        unknown = sorted(set(queues) - set(names))
-        if unknown:
-            raise click.BadParameter(f"unknown queue '{unknown[0]}'; the data has "
-                                     f"{', '.join(names)}", param_hint="--queue")
+        check_queues(queues, names)
         names = [n for n in names if n in set(queues)]
     forecasts, all_peaks = [], []
     for name in names:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_DATA, EXIT_PARTIAL
-from ._common import RunLog, config_argument, log_format_option, resolve_config
+from ._common import RunLog, check_queues, config_argument, log_format_option, resolve_config
 
 FORMATS = ("csv", "parquet", "xlsx", "html")
 
@@ -31,7 +31,7 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
               default=None, help="Staff to this forecast quantile (0.8 = P80) instead of the "
               "mean forecast.")
 @click.option("--horizon-days", type=click.IntRange(1, 366), default=None,
-              help="Days to plan ahead (default: the config's, 42).")
+              help="Days to plan ahead (default: the config's horizon_days).")
 @click.option("--queue", "queues", multiple=True, metavar="NAME",
               help="Plan only this queue (repeatable).")
 @click.option("--format", "formats", default="csv", show_default=True, callback=_formats,
@@ -77,8 +77,12 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
       manifest.json  input hashes, config, versions, seed, models chosen
 
     \b
+    Files an earlier run wrote into --out (listed in its manifest.json) that this
+    run does not write are removed; nothing else in the folder is touched.
+
+    \b
     Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues failed
-    (the others are written).
+    (the others are written), 4 output folder busy (another run holds it).
 
     \b
     Examples:
@@ -86,8 +90,8 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
       wfm plan centre.toml --out plans/week47 --quantile 0.8 --format xlsx,html
       wfm fit centre.toml --models models/ && wfm plan centre.toml --models models/
     """
-    from ..atomic import output_lock
-    from ..manifest import build_manifest, write_manifest
+    from ..atomic import output_lock, remove_stale_outputs
+    from ..manifest import build_manifest, previous_outputs, write_manifest
     from ..plan import build_plan, load_inputs
     from ..planwriter import PlanWriter
     from ..store import load_models
@@ -100,7 +104,10 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
         cfg = apply_calibration(cfg, load_calibration(calibration_path))
     started = time.monotonic()
     inputs = load_inputs(cfg)  # bad data stops here, before the output folder is touched
+    if queues:
+        check_queues(queues, inputs.queues)
     with output_lock(out_dir, wait_s=wait_s):
+        earlier = previous_outputs(out_dir)
         models = None
         if models_dir is not None:
             names = list(queues) or inputs.queues
@@ -128,12 +135,13 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
                                            * cfg.interval_s / 3600)}
         for name, reason in result.failures.items():
             log.failure(name, reason)
-        for name, q in result.queues.items():
-            for text in q.warnings:
+        caveats = {n: _caveats(q) for n, q in result.queues.items()}
+        for name, texts in caveats.items():
+            for text in texts:
                 log.warning(name, text)
         manifest = build_manifest(
             cfg, command="plan",
-            models={n: {"model": q.model, "reason": q.reason, "warnings": q.warnings}
+            models={n: {"model": q.model, "reason": q.reason, "warnings": caveats[n]}
                     for n, q in result.queues.items()},
             failures=result.failures, outputs=written,
             settings={"quantile": quantile, "volume": result.volume_column,
@@ -142,6 +150,7 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
                       else calibration_path.name,
                       "formats": list(formats)})
         write_manifest(manifest, out_dir)
+        remove_stale_outputs(out_dir, earlier, written)
 
     status = "ok" if not result.failures else f"{len(result.failures)} queue(s) failed"
     if not log.json and len(result.queues) <= 20:
@@ -156,6 +165,16 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
         agent_hours=round(totals["agent_hours"], 3), out=str(out_dir))
     if result.failures:
         raise click.exceptions.Exit(EXIT_PARTIAL)
+
+
+def _caveats(queue) -> list[str]:
+    """A queue's warnings, plus a caveat when its history was too short to backtest
+    (its forecast range is then a guess), each once."""
+    texts = list(queue.warnings)
+    if str(queue.reason).startswith("too little history"):
+        texts.append(f"{queue.reason}; the forecast quantiles (p10-p90) are not "
+                     "estimated from its errors, so treat the plan with care")
+    return list(dict.fromkeys(texts))
 
 
 def _fail(log: RunLog, result) -> None:

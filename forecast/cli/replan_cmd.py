@@ -10,13 +10,28 @@ import pandas as pd
 from ._common import config_argument, resolve_config
 
 
+def _parse_now(ctx, param, value: str | None) -> pd.Timestamp | None:
+    """``--now``: a date-time such as ``2026-11-16 11:30`` (usage error otherwise)."""
+    if value is None:
+        return None
+    try:
+        now = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"'{value}' is not a date-time ({exc}); expected e.g. "
+                                 "'2026-11-16 11:30'", ctx=ctx, param=param) from None
+    if pd.isna(now):
+        raise click.BadParameter(f"'{value}' is not a date-time; expected e.g. "
+                                 "'2026-11-16 11:30'", ctx=ctx, param=param)
+    return now
+
+
 @click.command("replan")
 @config_argument
 @click.option("--actuals", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Today's contacts so far, in the volumes format (queue, timestamp, volume).")
 @click.option("--plan", "plan_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="The plan.csv that covers today (default: plan today afresh).")
-@click.option("--now", default=None, metavar="'YYYY-MM-DD HH:MM'",
+@click.option("--now", default=None, metavar="'YYYY-MM-DD HH:MM'", callback=_parse_now,
               help="Time of the re-plan (default: the end of the last interval with actuals).")
 @click.option("--half-life-hours", type=click.FloatRange(0, min_open=True), default=1.0,
               show_default=True, help="How fast older intervals lose weight in the ratio.")
@@ -54,7 +69,7 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
 
         plan = build_plan(cfg, queues=sorted(todays["queue"].unique())).plan
     settings = ReplanSettings(half_life_hours=half_life_hours, decay_hours=decay_hours)
-    table = replan_day(plan, todays, cfg, now=pd.Timestamp(now) if now else None,
+    table = replan_day(plan, todays, cfg, now=now,
                        settings=settings)
     for queue, rows in table.groupby("queue", sort=True):
         ahead = rows[rows["status"] == "ahead"]

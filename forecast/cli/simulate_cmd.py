@@ -12,7 +12,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ForecastWarning
+from ..exceptions import DataValidationError, ForecastWarning
 
 __all__ = ["simulate_cmd"]
 
@@ -49,7 +49,8 @@ __all__ = ["simulate_cmd"]
     help="Service level each interval should reach (e.g. 0.8), "
     "to count how often it does. Default: each queue's service_level from --config.",
 )
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed: the same plan, options and seed give the same results.")
 @click.option(
     "--arrivals",
     type=click.Choice(["poisson", "negbin", "forecast", "counts"]),
@@ -103,7 +104,8 @@ __all__ = ["simulate_cmd"]
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The plan's centre.toml: per-queue targets, patience, chat "
-    "concurrency and interval; deferred queues (email, social) are skipped.",
+    "concurrency and interval; deferred queues (email, social) are skipped. Without it "
+    "only the plan's voice queues (its channel column) are simulated.",
 )
 @click.option(
     "--out",
@@ -150,13 +152,23 @@ def simulate_cmd(
         raise click.BadParameter(
             "--service lognormal needs --service-cv (e.g. 1.0)", param_hint="--service-cv"
         )
+    if dispersion is not None and arrivals != "negbin":
+        raise click.BadParameter("only with --arrivals negbin", param_hint="--dispersion")
+    if service_cv is not None and service != "lognormal":
+        raise click.BadParameter("only with --service lognormal", param_hint="--service-cv")
     plan = read_plan(plan_file)
+    if plan.empty:
+        raise DataValidationError("no rows in PLAN; expected the plan.csv of a plan run",
+                                  file=plan_file)
     queues = None
     interval_s = interval_min * 60 if interval_min else None
+    skipped: list[str] = []
     if config_file is not None:
         config = load_config(config_file)
         queues = {str(q): config.queue(str(q)) for q in plan["queue"].dropna().unique()}
         interval_s = interval_s or config.interval_s
+    else:
+        plan, skipped = _voice_queues_only(plan)
     interval_s = interval_s or _infer_interval_s(plan)
     with warnings.catch_warnings():  # what is skipped is printed below as notes
         warnings.simplefilter("ignore", ForecastWarning)
@@ -176,7 +188,10 @@ def simulate_cmd(
             queues=queues,
             service_level_goal=service_level_goal,
         )
-    target = f"target {target_s:g} s" if target_s is not None else "target per queue"
+    used = sorted(set(result.targets_s.values()))
+    target = (f"target {used[0]:g} s" if len(used) == 1
+              else "target per queue: " + ", ".join(f"{q} {t:g} s"
+                                                    for q, t in result.targets_s.items()))
     if patience_s is not None:
         patience = f"patience {patience_s:g} s (exponential)"
     else:
@@ -188,7 +203,7 @@ def simulate_cmd(
         + f", service {service}, seed {seed}"
     )
     click.echo(format_summary(result.summary()))
-    for note in result.notes:
+    for note in skipped + list(result.notes):
         click.echo(f"note: {note}")
     if out is not None:
         _write_csv_atomic(result.intervals, out)
@@ -242,6 +257,32 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 def _pct(x: float) -> str:
     return "-" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _voice_queues_only(plan: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Without --config: the rows of the queues that can be simulated as voice queues.
+
+    A plan's ``channel`` column (written by ``wfm plan``) says which queues those are;
+    chat (concurrent sessions) and deferred (email, social) queues need their settings
+    from --config and are left out with a note. A plan without the column is simulated
+    as voice throughout, with a warning.
+    """
+    if "channel" not in plan.columns:
+        warnings.warn("PLAN has no channel column and no --config was given: every queue "
+                      "is simulated as a voice queue (one contact per agent at a time); "
+                      "give --config for chat, email and social queues", ForecastWarning,
+                      stacklevel=2)
+        return plan, []
+    channel = plan["channel"].fillna("voice").astype(str)
+    notes = [f"queue '{q}' ({c}) is not simulated without --config, which holds its "
+             + ("chat concurrency" if c == "chat" else "backlog settings")
+             for q, c in sorted(set(zip(plan["queue"].astype(str), channel, strict=True)))
+             if c != "voice"]
+    kept = plan[channel.eq("voice").to_numpy()]
+    if kept.empty:
+        raise click.UsageError("PLAN holds no voice queue; give --config to simulate its "
+                               "chat, email and social queues")
+    return kept, notes
 
 
 def _infer_interval_s(plan: pd.DataFrame) -> int:

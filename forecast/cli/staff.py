@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, ForecastWarning
 
-__all__ = ["staff", "read_forecast_table", "staff_table"]
+__all__ = ["staff", "read_forecast_table", "staff_table", "check_against_config"]
 
 
 def read_forecast_table(path: str | Path, volume_column: str | None = None) -> pd.DataFrame:
@@ -86,6 +87,46 @@ def read_forecast_table(path: str | Path, volume_column: str | None = None) -> p
     return out
 
 
+def check_against_config(table: pd.DataFrame, config, path: str | Path) -> list[str]:
+    """Check a forecast table read by :func:`read_forecast_table` against ``config``.
+
+    Raises
+    ------
+    DataValidationError
+        No rows, or a timestamp off the config's interval grid (naming the line).
+
+    Returns
+    -------
+    list of str
+        Warnings: queues the config does not name (staffed with its defaults), and
+        per queue the intervals outside the hours contacts arrive in.
+    """
+    if table.empty:
+        raise DataValidationError("no rows; expected one row per queue and interval",
+                                  file=path)
+    seconds = (table["ds"] - table["ds"].dt.normalize()).dt.total_seconds().to_numpy()
+    off = np.flatnonzero(seconds % config.interval_s != 0)
+    if len(off):
+        i = int(off[0])
+        raise DataValidationError(
+            f"'{table['ds'].iloc[i]:%Y-%m-%d %H:%M}' is not on the {config.interval_s // 60}"
+            "-minute interval grid of the config", file=path, row=i + 2, column="ds")
+    notes = []
+    for name, group in table.groupby("queue", sort=True):
+        name = str(name)
+        if name not in config.queues:
+            notes.append(f"queue '{name}' is not in the config; staffed with the "
+                         "[defaults] settings")
+        queue = config.queue(name)
+        hours = queue.arrival_hours or (None if queue.is_deferred else queue.hours)
+        if hours is not None:
+            closed = int((~hours.is_open(group["ds"])).sum())
+            if closed:
+                notes.append(f"queue '{name}': {closed} interval(s) outside its opening "
+                             f"hours ({hours.describe()}) are staffed as given")
+    return notes
+
+
 def staff_table(table: pd.DataFrame, config) -> pd.DataFrame:
     """Staff every queue of a validated forecast table with its configuration."""
     from ..staffing import STAFFING_COLUMNS, staff_queue
@@ -111,19 +152,21 @@ def staff_table(table: pd.DataFrame, config) -> pd.DataFrame:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("plan.csv"), show_default=True, help="Where to write the plan.")
 @click.option("--volume-column", default=None,
-              help="Forecast column to staff for (default: volume, else mean; e.g. p80).")
+              help="Forecast column to staff for (default: volume, else mean; e.g. p90).")
 def staff(forecast_csv, config_path, out_path, volume_column):
     """Staff a forecast table (queue, ds, volume or mean, optional aht_s) per queue.
 
     \b
     Example:
-      wfm staff forecast.csv --config centre.toml --out plan.csv --volume-column p80
+      wfm staff out/forecast.csv --config centre.toml --out plan.csv --volume-column p90
     """
     from ..atomic import write_csv
     from ..config import load_config
 
     config = load_config(config_path)
     table = read_forecast_table(forecast_csv, volume_column)
+    for note in check_against_config(table, config, forecast_csv):
+        warnings.warn(note, ForecastWarning, stacklevel=1)
     plan = staff_table(table, config)
     write_csv(plan, out_path)
     heads = plan.groupby("queue")["agents_scheduled"].max()

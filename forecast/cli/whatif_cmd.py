@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._common import config_argument, resolve_config
+from ._common import check_queues, config_argument, finite, parse_target, resolve_config
 
 
 def parse_event(text: str):
@@ -29,13 +29,17 @@ def parse_event(text: str):
 @click.command("whatif")
 @config_argument
 @click.option("--volume", "volume_scale", type=click.FloatRange(0), default=1.0,
-              help="Multiply forecast volume (1.2 = +20%).")
-@click.option("--aht", "aht_scale", type=click.FloatRange(0), default=1.0,
-              help="Multiply handle time (0.9 = 10% shorter).")
-@click.option("--shrinkage", type=click.FloatRange(0, 1, max_open=True), default=None)
-@click.option("--max-occupancy", type=click.FloatRange(0, 1, min_open=True), default=None)
-@click.option("--target", default=None, metavar="SL/SECONDS",
-              help="Service target, e.g. 0.9/30 (90% answered within 30 s).")
+              callback=finite, help="Multiply forecast volume (1.2 = +20%; 0 closes the "
+              "queue).")
+@click.option("--aht", "aht_scale", type=click.FloatRange(0, min_open=True), default=1.0,
+              callback=finite, help="Multiply handle time (0.9 = 10% shorter); > 0.")
+@click.option("--shrinkage", type=click.FloatRange(0, 1, max_open=True), default=None,
+              callback=finite, help="Replace the queues' shrinkage: the share of paid time "
+              "not spent on contacts, in [0, 1).")
+@click.option("--max-occupancy", type=click.FloatRange(0, 1, min_open=True), default=None,
+              callback=finite, help="Replace the queues' occupancy cap, in (0, 1].")
+@click.option("--target", default=None, metavar="SHARE/SECONDS", callback=parse_target,
+              help="Service target: 0.9/30, 90/30 or 90%/30 (90% answered within 30 s).")
 @click.option("--hours", default=None, metavar="HH:MM-HH:MM",
               help="Opening hours for every day, e.g. 08:00-22:00.")
 @click.option("--add-event", "add_events", multiple=True, metavar="SPEC",
@@ -46,7 +50,8 @@ def parse_event(text: str):
               help="Apply the changes to this queue only (repeatable; default all).")
 @click.option("--quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=None, help="Staff both plans to this forecast quantile.")
-@click.option("--horizon-days", type=click.IntRange(1, 366), default=None)
+@click.option("--horizon-days", type=click.IntRange(1, 366), default=None,
+              help="Days to plan ahead (default: the config's horizon_days).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Also write base/ and scenario/ plans and comparison.csv here.")
 def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupancy, target,
@@ -62,17 +67,11 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
     from ..atomic import write_csv
     from ..config import parse_hours
     from ..events import combine_events
+    from ..plan import load_inputs
     from ..whatif import WhatIf, run_whatif
 
     cfg = resolve_config(config, example, horizon_days=horizon_days)
-    service_level = answer_s = None
-    if target:
-        try:
-            sl_text, s_text = target.split("/")
-            service_level, answer_s = float(sl_text), float(s_text)
-        except ValueError:
-            raise click.BadParameter(f"'{target}': expected SL/SECONDS such as 0.8/20",
-                                     param_hint="--target") from None
+    service_level, answer_s = target if target is not None else (None, None)
     change = WhatIf(
         volume_scale=volume_scale, aht_scale=aht_scale, shrinkage=shrinkage,
         max_occupancy=max_occupancy, service_level=service_level, answer_s=answer_s,
@@ -81,7 +80,10 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
         else None,
         remove_events=tuple(remove_events), queues=tuple(queues) or None,
     )
-    result = run_whatif(cfg, change, quantile=quantile)
+    inputs = load_inputs(cfg)
+    if queues:
+        check_queues(queues, inputs.queues)
+    result = run_whatif(cfg, change, quantile=quantile, inputs=inputs)
     table = result.comparison
     click.echo(f"what-if: {change.describe()}")
     click.echo(f"{'queue':<10} {'agent-h base':>13} {'scenario':>10} {'change':>9} "

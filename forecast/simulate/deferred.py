@@ -176,7 +176,7 @@ def replay_deferred(
     for name in COUNTS:
         table[name] = counts[name].mean(axis=0)
     for name in METRICS:
-        mean, lo, hi = mean_ci(per_cell[name].T, confidence)
+        mean, lo, hi = mean_ci(per_cell[name].T, confidence, metric=name)
         table[name], table[f"{name}_lo"], table[f"{name}_hi"] = mean, lo, hi
     meets = np.where(np.isnan(service_level), np.nan, (service_level >= goal - 1e-12) * 1.0)
     with warnings.catch_warnings():

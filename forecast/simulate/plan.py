@@ -27,6 +27,10 @@ __all__ = ["simulate_plan", "SimulationResult", "METRICS"]
 
 #: per-interval ratios reported with a confidence interval
 METRICS = ("service_level", "service_level_answered", "asa_s", "abandonment", "occupancy")
+#: the valid range of each metric, to which confidence intervals are clipped
+METRIC_RANGES = {"service_level": (0.0, 1.0), "service_level_answered": (0.0, 1.0),
+                 "asa_s": (0.0, np.inf), "abandonment": (0.0, 1.0), "occupancy": (0.0, 1.0),
+                 "intervals_meeting_goal": (0.0, 1.0)}
 #: per-interval counts reported as means over replications
 COUNTS = ("offered", "answered", "abandoned", "waiting", "answered_within_target")
 #: answer-time target when neither the call nor a queue's settings give one
@@ -88,11 +92,13 @@ class SimulationResult:
                 "promised_service_level": _weighted(iv["promised_service_level"], iv["volume"]),
             }
             for name in ("service_level", "asa_s", "abandonment", "occupancy"):
-                mean, lo, hi = mean_ci(reps[name].to_numpy()[None, :], self.confidence)
+                mean, lo, hi = mean_ci(reps[name].to_numpy()[None, :], self.confidence,
+                                       metric=name)
                 row.update({name: mean[0], f"{name}_lo": lo[0], f"{name}_hi": hi[0]})
             row["service_level_goal"] = self.goals[queue]
             mean, lo, hi = mean_ci(
-                reps["intervals_meeting_goal"].to_numpy()[None, :], self.confidence
+                reps["intervals_meeting_goal"].to_numpy()[None, :], self.confidence,
+                metric="intervals_meeting_goal",
             )
             row.update(
                 {
@@ -466,16 +472,19 @@ def _interval_table(qplan: QueuePlan, per_cell: dict[str, np.ndarray], confidenc
     for name in COUNTS:
         out[name] = per_cell[name].mean(axis=0)
     for name in METRICS:
-        mean, lo, hi = mean_ci(per_cell[name].T, confidence)
+        mean, lo, hi = mean_ci(per_cell[name].T, confidence, metric=name)
         out[name] = mean
         out[f"{name}_lo"] = lo
         out[f"{name}_hi"] = hi
     return out
 
 
-def mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_ci(values: np.ndarray, confidence: float, *, metric: str | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row-wise mean of ``values`` (rows x replications), ignoring NaN, with a Student-t
-    confidence interval; NaN bounds where fewer than two values are defined."""
+    confidence interval; NaN bounds where fewer than two values are defined. With a
+    ``metric`` of :data:`METRIC_RANGES` the interval is clipped to its valid range (a
+    share never exceeds 1, an answer time is never negative)."""
     values = np.asarray(values, dtype=np.float64)
     n = np.sum(~np.isnan(values), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
@@ -484,7 +493,8 @@ def mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarr
         sd = np.nanstd(values, axis=1, ddof=1)
         t = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1))
         half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
-    return mean, mean - half, mean + half
+    low, high = METRIC_RANGES.get(metric, (-np.inf, np.inf))
+    return mean, np.clip(mean - half, low, high), np.clip(mean + half, low, high)
 
 
 def _weighted(values: pd.Series, weights: pd.Series) -> float:
