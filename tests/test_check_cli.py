@@ -107,3 +107,29 @@ def test_bank_calls_reports_its_missing_weekdays(shared_data):
     assert "missing whole days (6, filled): 2003-04-04 Fri, 2003-04-07 Mon, 2003-05-26 Mon, " \
            "2003-07-04 Fri, 2003-09-01 Mon, 2003-10-14 Tue" in res.stdout
     assert "sat closed, sun closed" in res.stdout
+
+
+@pytest.mark.parametrize("volumes, events, message", [
+    ("queue,timestamp,volume,aht_s\nvoice,2025-09-25 17:30,3,375.1\n"
+     "voice,2025-09-25 18:00,1,234,375.1\n", None, "row 3: 5 fields, expected 4"),
+    ("queue,timestamp,volume,aht_s,volume\nvoice,2025-09-25 17:30,3,375.1,4\n", None,
+     "duplicate column 'volume'"),
+    ("timestamp,volume\n" + "".join(f"{d:02d}/02/26 {h:02d}:00,5\n" for d in range(1, 13)
+                                    for h in range(24)), None, "cannot tell day from month"),
+    ("timestamp,volume\n2025-09-25 17:30,3\n2025-09-25 18:00,3\n",
+     "name,type,start,end,queue,weight\nP,campaign,2025-11-28,2025-12-04,,1,\n",
+     "row 2: 7 fields, expected 6"),
+])
+def test_review_repros_exit_1_with_one_line_and_no_traceback(tmp_path, volumes, events,
+                                                             message):
+    path = tmp_path / "v.csv"
+    path.write_text(volumes)
+    args = [path]
+    if events is not None:
+        (tmp_path / "e.csv").write_text(events)
+        args += ["--events", tmp_path / "e.csv"]
+    res = run(*args)
+    assert res.exit_code == 1, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in res.output and res.stdout == ""
