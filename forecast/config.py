@@ -41,7 +41,7 @@ import codecs
 import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ __all__ = [
     "config_from_dict",
     "parse_hours",
     "check_timezone",
+    "check_queues",
 ]
 
 CHANNELS = ("voice", "chat", "email", "social")
@@ -232,16 +233,64 @@ class PlanConfig:
     defaults: QueueConfig = field(default_factory=lambda: QueueConfig(name="*"))
     queues: Mapping[str, QueueConfig] = field(default_factory=dict)
     source: Path | None = None
+    #: values set by :func:`forecast.calibrate.apply_calibration`, per queue (``"*"``: the
+    #: defaults and every voice queue); applied already to the sections and defaults, and
+    #: by :meth:`queue` to a queue without a section
+    calibrated: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @property
     def interval_s(self) -> int:
         return self.interval_min * 60
 
     def queue(self, name: str) -> QueueConfig:
-        """The settings for queue ``name``: its own section, or the defaults."""
+        """The settings for queue ``name``: its own section, or the defaults (with the
+        values calibrated for ``name``, if any)."""
         if name in self.queues:
             return self.queues[name]
-        return replace(self.defaults, name=name)
+        return replace(self.defaults, name=name, **self.calibrated.get(name, {}))
+
+
+def check_queues(config: PlanConfig, data_queues: Iterable[str], *,
+                 selected: Iterable[str] | None = None) -> dict[str, str]:
+    """Match the config's ``[queues.*]`` sections with the queues in the data.
+
+    Parameters
+    ----------
+    config
+        The plan configuration.
+    data_queues
+        The queue names in the volumes.
+    selected
+        The queues a run is restricted to (``--queue``); None: every queue in the data.
+
+    Returns
+    -------
+    dict
+        Queue -> warning, for each planned data queue without a section of its own
+        when the config has sections for other queues (it is planned with the defaults).
+
+    Raises
+    ------
+    ConfigError
+        For a section naming a queue that is not in the data (a typo would otherwise
+        leave the real queue on the defaults). A run restricted to ``selected`` needs
+        data for those queues only.
+    """
+    data = sorted(set(data_queues))
+    planned = data if selected is None else list(dict.fromkeys(selected))
+    sections = config.queues if selected is None else [q for q in config.queues if q in planned]
+    absent = [q for q in sections if q not in data]
+    if absent:
+        close = _close_match(absent[0], data)
+        hint = f"; did you mean '{close}'?" if close else ""
+        raise ConfigError(f"no such queue in the volumes (queues in the data: "
+                          f"{', '.join(data)}){hint}", file=config.source,
+                          key=f"queues.{absent[0]}")
+    if not config.queues:  # no sections at all: every queue runs on the defaults by design
+        return {}
+    where = f" in {config.source.name}" if config.source is not None else ""
+    return {q: f"no [queues.{q}] section{where}: planned with [defaults], channel "
+               f"{config.defaults.channel}" for q in planned if q not in config.queues}
 
 
 # --------------------------------------------------------------------------- loading
@@ -297,12 +346,16 @@ def config_from_dict(
             key="centre.interval_min",
         )
 
-    defaults = _queue_from(p, defaults_raw, "defaults", QueueConfig(name="*"))
+    defaults = _queue_from(p, defaults_raw, "defaults", QueueConfig(name="*"), interval_min)
     queues: dict[str, QueueConfig] = {}
     for qname, qraw in queues_raw.items():
         if not isinstance(qraw, Mapping):
             raise ConfigError("expected a table", file=source, key=f"queues.{qname}")
-        queues[qname] = _queue_from(p, qraw, f"queues.{qname}", replace(defaults, name=qname))
+        queues[qname] = _queue_from(p, qraw, f"queues.{qname}", replace(defaults, name=qname),
+                                    interval_min)
+    country = p.string(centre, "centre.holidays_country", None)
+    subdivision = p.string(centre, "centre.holidays_subdivision", None)
+    _check_holidays(p, country, subdivision)
 
     return PlanConfig(
         data=_data_from(p, data, Path(base_dir)),
@@ -310,8 +363,8 @@ def config_from_dict(
         timezone=timezone,
         interval_min=interval_min,
         hours_per_fte=p.number(centre, "centre.hours_per_fte", 37.5, low=1, high=168),
-        holidays_country=p.string(centre, "centre.holidays_country", None),
-        holidays_subdivision=p.string(centre, "centre.holidays_subdivision", None),
+        holidays_country=country,
+        holidays_subdivision=subdivision,
         forecast=_forecast_from(p, forecast),
         defaults=defaults,
         queues=queues,
@@ -363,9 +416,16 @@ def _forecast_from(p: _Parser, raw: Mapping[str, Any]) -> ForecastSettings:
     if any(q <= 0 or q >= 1 for q in quantiles):
         raise ConfigError("quantiles must lie strictly between 0 and 1", file=p.source,
                           key="forecast.quantiles")
+    from .forecasters import MODELS  # the registry only: no model library is imported
+
+    model = p.string(raw, "forecast.model", d.model)
+    p.choice(model, "forecast.model", ["auto", *MODELS], "model")
+    candidates = tuple(p.string_list(raw, "forecast.candidates", d.candidates))
+    for name in candidates:
+        p.choice(name, "forecast.candidates", MODELS, "model")
     return ForecastSettings(
-        model=p.string(raw, "forecast.model", d.model),
-        candidates=tuple(p.string_list(raw, "forecast.candidates", d.candidates)),
+        model=model,
+        candidates=candidates,
         quantiles=tuple(sorted(set(quantiles))),
         horizon_days=p.integer(raw, "forecast.horizon_days", d.horizon_days, low=1, high=366),
         backtest_folds=p.integer(raw, "forecast.backtest_folds", d.backtest_folds, low=1, high=52),
@@ -379,7 +439,31 @@ def _forecast_from(p: _Parser, raw: Mapping[str, Any]) -> ForecastSettings:
     )
 
 
-def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfig) -> QueueConfig:
+def _check_holidays(p: _Parser, country: str | None, subdivision: str | None) -> None:
+    """Fail on a country or subdivision the ``holidays`` package does not know."""
+    if country is None:
+        if subdivision is not None:
+            raise ConfigError("needs centre.holidays_country (the subdivision is a region of "
+                              "it)", file=p.source, key="centre.holidays_subdivision")
+        return
+    import holidays
+
+    try:
+        calendar = holidays.country_holidays(country)
+    except NotImplementedError:
+        raise ConfigError(f"unknown country code '{country}'; expected an ISO 3166 code such "
+                          "as GB or US", file=p.source, key="centre.holidays_country") from None
+    if subdivision is None:
+        return
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        p.choice(subdivision, "centre.holidays_subdivision", calendar.subdivisions,
+                 "subdivision", of=country)
+
+
+def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfig,
+                interval_min: int | None = None) -> QueueConfig:
     allowed = {f.name for f in fields(QueueConfig)} - {"name"}
     p.only_keys(raw, where, allowed)
     channel = p.string(raw, f"{where}.channel", base.channel)
@@ -391,11 +475,12 @@ def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfi
         )
     hours = base.hours
     if "hours" in raw:
-        hours = parse_hours(raw["hours"], key=f"{where}.hours", source=p.source)
+        hours = parse_hours(raw["hours"], key=f"{where}.hours", source=p.source,
+                            interval_min=interval_min)
     arrival_hours = base.arrival_hours
     if "arrival_hours" in raw:
         arrival_hours = parse_hours(raw["arrival_hours"], key=f"{where}.arrival_hours",
-                                    source=p.source)
+                                    source=p.source, interval_min=interval_min)
     q = replace(
         base,
         channel=channel,
@@ -444,15 +529,17 @@ def check_timezone(name: str, *, file: Path | None = None, key: str = "timezone"
     return name
 
 
-def parse_hours(value: Any, *, key: str = "hours", source: Path | None = None) -> OpeningHours:
+def parse_hours(value: Any, *, key: str = "hours", source: Path | None = None,
+                interval_min: int | None = None) -> OpeningHours:
     """Parse opening hours.
 
     Accepts one string for every day (``"08:00-20:00"``, ``"24h"``, ``"closed"``) or a
     table keyed by weekday (``mon`` ... ``sun``, missing days closed), with an optional
-    ``default`` key for the days not named.
+    ``default`` key for the days not named. With ``interval_min``, every opening and
+    closing time must fall on that interval grid.
     """
     if isinstance(value, str):
-        span = _parse_span(value, key, source)
+        span = _parse_span(value, key, source, interval_min)
         return OpeningHours((span,) * 7)
     if isinstance(value, Mapping):
         unknown = set(value) - set(WEEKDAYS) - {"default"}
@@ -461,10 +548,10 @@ def parse_hours(value: Any, *, key: str = "hours", source: Path | None = None) -
                 f"unknown day '{sorted(unknown)[0]}'; expected {', '.join(WEEKDAYS)} or default",
                 file=source, key=key,
             )
-        default = _parse_span(value["default"], f"{key}.default", source) if "default" in value \
-            else None
+        default = _parse_span(value["default"], f"{key}.default", source, interval_min) \
+            if "default" in value else None
         days = tuple(
-            _parse_span(value[d], f"{key}.{d}", source) if d in value else default
+            _parse_span(value[d], f"{key}.{d}", source, interval_min) if d in value else default
             for d in WEEKDAYS
         )
         return OpeningHours(days)
@@ -472,7 +559,8 @@ def parse_hours(value: Any, *, key: str = "hours", source: Path | None = None) -
                       file=source, key=key)
 
 
-def _parse_span(text: Any, key: str, source: Path | None) -> tuple[int, int] | None:
+def _parse_span(text: Any, key: str, source: Path | None,
+                interval_min: int | None = None) -> tuple[int, int] | None:
     if not isinstance(text, str):
         raise ConfigError("expected a string like '08:00-20:00', '24h' or 'closed'",
                           file=source, key=key)
@@ -490,6 +578,9 @@ def _parse_span(text: Any, key: str, source: Path | None) -> tuple[int, int] | N
     if not 0 <= start < end <= 1440:
         raise ConfigError(f"'{text}' must open before it closes, within one day",
                           file=source, key=key)
+    if interval_min and (start % interval_min or end % interval_min):
+        raise ConfigError(f"'{text}' must start and end on the {interval_min}-minute grid of "
+                          "centre.interval_min", file=source, key=key)
     return (start, end)
 
 
@@ -510,6 +601,12 @@ def _resolve(base_dir: Path, path: str) -> Path:
     return p if p.is_absolute() else (base_dir / p)
 
 
+def _close_match(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` (a likely typo), or None."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 class _Parser:
     """Typed access to TOML values with errors that name the key."""
 
@@ -523,12 +620,25 @@ class _Parser:
         for k in raw:
             if k not in allowed:
                 key = f"{where}.{k}" if where else k
-                close = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'? " if close else ""
+                close = _close_match(str(k), allowed)
+                hint = f"did you mean '{close}'? " if close else ""
                 raise ConfigError(
                     f"unknown key; {hint}expected one of {', '.join(sorted(allowed))}",
                     file=self.source, key=key,
                 )
+
+    def choice(self, value: str, key: str, allowed: Iterable[str], what: str,
+               of: str = "") -> str:
+        """``value`` if it is one of ``allowed``, else an error naming the allowed values
+        and the closest one (``of`` says whose values they are)."""
+        allowed = sorted(allowed)
+        if value in allowed:
+            return value
+        close = _close_match(value, allowed)
+        hint = f" (did you mean '{close}'?)" if close else ""
+        whose = f" of {of}" if of else ""
+        raise ConfigError(f"unknown {what} '{value}'{whose}; expected one of "
+                          f"{', '.join(allowed)}{hint}", file=self.source, key=key)
 
     def table(self, raw: Mapping[str, Any], key: str, required: bool = False) -> Mapping:
         if key not in raw:

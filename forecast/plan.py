@@ -15,6 +15,7 @@ can run in a process pool or on a cluster.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import pandas as pd
 
 from . import data as data_io
 from . import events as events_io
-from .config import PlanConfig, QueueConfig
+from .config import PlanConfig, QueueConfig, check_queues, load_config
 from .exceptions import ConfigError, DataValidationError, ForecastWarning
 from .forecasters import quantile_column
 from .staffing import staff_queue
@@ -92,6 +93,9 @@ class PlanResult:
     events: pd.DataFrame
     volume_column: str
     failures: dict[str, str] = field(default_factory=dict)
+    #: warnings about the run as a whole (also raised as ``ForecastWarning``); those about
+    #: one queue are in its :attr:`QueuePlan.warnings`
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def plan(self) -> pd.DataFrame:
@@ -118,8 +122,11 @@ class PlanResult:
         return write_plan_outputs(self, Path(out_dir), charts=charts, formats=tuple(formats))
 
 
-def load_inputs(config: PlanConfig, *, extra_events: pd.DataFrame | None = None) -> PlanInputs:
-    """Read and validate the volumes and events named by ``config``."""
+def load_inputs(config: PlanConfig | str | Path, *,
+                extra_events: pd.DataFrame | None = None) -> PlanInputs:
+    """Read and validate the volumes and events named by ``config`` (a
+    :class:`~forecast.config.PlanConfig` or the path of its TOML file)."""
+    config = _as_config(config)
     volumes = data_io.read_volumes_for(config)
     history, report = data_io.regularise(
         volumes,
@@ -192,6 +199,24 @@ def plan_horizon(history: pd.DataFrame, queue: QueueConfig, config: PlanConfig,
     return horizon
 
 
+def _warn_data_gap(history: pd.DataFrame, queue: QueueConfig, config: PlanConfig,
+                   first: pd.Timestamp) -> None:
+    """Warn when the plan starts open days after the queue's data ends (its data stops
+    earlier than the other queues'): the forecast then reaches further ahead."""
+    last = history["ds"].max()
+    gap_days = (first.normalize() - last.normalize()).days
+    if gap_days < 2:
+        return
+    missed = data_io.future_grid(last, days=gap_days, interval_s=config.interval_s,
+                                 hours=arrival_hours(history, queue, config.interval_s),
+                                 timezone=config.timezone)
+    if ((missed < first) & (missed.normalize() > last.normalize())).any():
+        warnings.warn(f"its data ends {last:%Y-%m-%d %H:%M}, {gap_days - 1} day(s) before the "
+                      f"plan window ({first:%Y-%m-%d} on, after the latest data of any queue): "
+                      f"forecasting {gap_days - 1} day(s) further ahead of its data",
+                      ForecastWarning, stacklevel=3)
+
+
 def forecast_queue(
     history: pd.DataFrame,
     events: pd.DataFrame,
@@ -217,11 +242,14 @@ def forecast_queue(
     from .forecasters import forecast_aht
     from .forecasters.select import ModelChoice, fit_forecast
 
+    _check_quantile(quantile)
     settings = dataclasses.replace(
         config.forecast,
         quantiles=tuple(sorted(set(config.forecast.quantiles) | ({quantile} if quantile
                                                                   else set()))))
     horizon = plan_horizon(history, queue, config, start)
+    if start is not None:
+        _warn_data_gap(history, queue, config, horizon[0])
     if model is not None:
         fc = model.predict(horizon, events, quantiles=settings.quantiles)
         fc["aht_s"] = forecast_aht(history, horizon, queue.aht_s)
@@ -239,6 +267,7 @@ def staff_forecast(
     scenario: Scenario | None = None,
 ) -> pd.DataFrame:
     """Turn one queue's forecast into its plan table (staffing to the mean or a quantile)."""
+    _check_quantile(quantile)
     scenario = scenario or Scenario()
     volume_column = quantile_column(quantile) if quantile else "mean"
     staffing_input = pd.DataFrame({
@@ -310,10 +339,10 @@ def plan_queue(
 
 
 def build_plan(
-    config: PlanConfig,
+    config: PlanConfig | str | Path,
     *,
     quantile: float | None = None,
-    queues: Iterable[str] | None = None,
+    queues: Iterable[str] | str | None = None,
     extra_events: pd.DataFrame | None = None,
     inputs: PlanInputs | None = None,
     progress: Progress | None = None,
@@ -324,17 +353,23 @@ def build_plan(
     models: Mapping[str, object] | None = None,
     on_queue: Callable[[QueuePlan], None] | None = None,
     keep: bool = True,
+    start: pd.Timestamp | str | None = None,
 ) -> PlanResult:
     """Run the whole pipeline for every queue in the data (or those named).
+
+    Every queue is planned over the same window: from the end of the latest data of
+    any queue (the rest of that day, then ``horizon_days`` days), whichever queues the
+    run is restricted to. A queue whose data ends open days earlier is forecast that
+    much further ahead, with a warning.
 
     Parameters
     ----------
     config
-        The plan configuration.
+        The plan configuration, or the path of its TOML file.
     quantile
         Staff to this forecast quantile instead of the mean (``None``).
     queues
-        Restrict to these queue names.
+        Restrict to these queue names (or this one name).
     extra_events
         What-if events added to the configured events table.
     inputs
@@ -358,6 +393,8 @@ def build_plan(
     keep
         Keep every queue's plan in the result. ``False`` with ``on_queue`` keeps memory
         flat however many queues there are; the result then lists only the models.
+    start
+        First interval of the plan instead of the one after the latest data.
 
     Returns
     -------
@@ -366,20 +403,27 @@ def build_plan(
     """
     from .parallel import make_runner, run_per_queue
 
-    if quantile is not None and not 0 < quantile < 1:
-        raise ConfigError(f"quantile must lie strictly between 0 and 1, got {quantile}",
-                          key="quantile")
+    config = _as_config(config)
+    _check_quantile(quantile)
+    if isinstance(queues, str):
+        queues = [queues]
     inputs = inputs or load_inputs(config, extra_events=extra_events)
     names = inputs.queues if queues is None else list(queues)
     unknown = sorted(set(names) - set(inputs.queues))
     if unknown:
         raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "
                           f"{', '.join(inputs.queues)}", key="queues")
+    notes = check_queues(config, inputs.queues, selected=None if queues is None else names)
+    run_warnings = _calibration_notes(config, names, notes)
+    for text in run_warnings:
+        warnings.warn(text, ForecastWarning, stacklevel=2)
+    start = (inputs.history["ds"].max() + pd.Timedelta(seconds=config.interval_s)
+             if start is None else pd.Timestamp(start))
     rows_of = inputs.history.groupby("queue", sort=True).indices
     tasks = (
         (name, (inputs.history.iloc[rows_of[name]].reset_index(drop=True),
                 events_io.events_for_queue(inputs.events, name),
-                config.queue(name), config, quantile,
+                config.queue(name), config, quantile, start,
                 (scenarios or {}).get(name), (models or {}).get(name), on_queue is not None))
         for name in names
     )
@@ -389,6 +433,8 @@ def build_plan(
         for outcome in run_per_queue(_plan_queue_task, tasks, runner, progress=progress,
                                      fail_fast=fail_fast):
             if outcome.ok:
+                if outcome.queue in notes:
+                    outcome.value.warnings.insert(0, notes[outcome.queue])
                 if on_queue is not None:
                     on_queue(outcome.value)
                 results[outcome.queue] = outcome.value if keep else _summary_only(outcome.value)
@@ -400,7 +446,50 @@ def build_plan(
         events=inputs.events,
         volume_column=quantile_column(quantile) if quantile else "mean",
         failures=failures,
+        warnings=run_warnings,
     )
+
+
+def _as_config(config: PlanConfig | str | Path) -> PlanConfig:
+    """The configuration itself, or the one loaded from a TOML path."""
+    if isinstance(config, PlanConfig):
+        return config
+    if isinstance(config, str | Path):
+        return load_config(config)
+    raise TypeError(f"config must be a PlanConfig (see forecast.load_config) or the path of "
+                    f"a TOML config file, got {type(config).__name__}")
+
+
+def _check_quantile(quantile: float | None) -> None:
+    """A quantile to staff to is None or a number strictly between 0 and 1."""
+    if quantile is None:
+        return
+    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real):
+        raise TypeError(f"quantile must be a number strictly between 0 and 1 (0.8 staffs to "
+                        f"P80) or None, got {type(quantile).__name__} {quantile!r}")
+    if not 0 < quantile < 1:
+        raise ConfigError(f"quantile must lie strictly between 0 and 1, got {quantile}",
+                          key="quantile")
+
+
+def _calibration_notes(config: PlanConfig, names: list[str],
+                       notes: dict[str, str]) -> list[str]:
+    """Add to ``notes`` (queue -> warning) which calibrated values each planned queue
+    received; return the warning about calibrated queues that are not in the run."""
+    if not config.calibrated:
+        return []
+    for name in names:
+        values = config.calibrated.get(name)
+        if values is None and config.queue(name).channel == "voice":
+            values = config.calibrated.get("*")
+        if values:
+            text = "calibration applied: " + ", ".join(f"{k} {v:g}" for k, v in values.items())
+            notes[name] = f"{notes[name]}; {text}" if name in notes else text
+    absent = [n for n in config.calibrated if n != "*" and n not in names]
+    if not absent:
+        return []
+    return [f"no queue named {', '.join(absent)} in this run; calibration not applied to "
+            f"{'it' if len(absent) == 1 else 'them'} (queues planned: {', '.join(names)})"]
 
 
 def _summary_only(queue_plan: QueuePlan) -> QueuePlan:
@@ -411,11 +500,11 @@ def _summary_only(queue_plan: QueuePlan) -> QueuePlan:
                      reason=queue_plan.reason)
 
 
-def _plan_queue_task(history, events, queue, config, quantile, scenario, model,
+def _plan_queue_task(history, events, queue, config, quantile, start, scenario, model,
                      format_rows) -> QueuePlan:
     """One queue's work as a worker runs it; with ``format_rows`` the plan.csv rows are
     formatted here too, so the parent process only writes them."""
-    queue_plan = plan_queue(history, events, queue, config, quantile=quantile,
+    queue_plan = plan_queue(history, events, queue, config, quantile=quantile, start=start,
                             scenario=scenario, model=model)
     if format_rows:
         from .report import plan_csv_rows

@@ -342,6 +342,12 @@ def fit_forecast(
     (DataFrame, ModelChoice)
         The forecast (``ds, mean``, quantile columns, ``aht_s``, ``model``) and how the
         model was chosen.
+
+    Raises
+    ------
+    ModelError
+        When the model name is not a registered model. A registered model whose fit
+        fails falls back to ``slot_mean`` with a :class:`ModelFallbackWarning`.
     """
     settings = settings or ForecastSettings()
     name = model or settings.model
@@ -361,6 +367,8 @@ def fit_forecast(
             reason = f"too little history to backtest; using {name}"
     else:
         reason = "fixed by configuration"
+        if name not in MODELS:
+            make_model(name)  # an unknown name is an error, not a fit to fall back from
     if fitted is None:
         try:
             fitted = build_model(name, events).fit(hist, events)
