@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -23,8 +24,8 @@ from forecast.calibrate import (
     load_calibration,
     predict_intervals,
 )
-from forecast.config import config_from_dict
-from forecast.exceptions import DataValidationError, ForecastWarning
+from forecast.config import config_from_dict, load_config
+from forecast.exceptions import ConfigError, DataValidationError, ForecastWarning
 from forecast.records import read_call_records
 
 # --------------------------------------------------------------------------- helpers
@@ -564,7 +565,9 @@ def test_availability_above_one_is_capped_with_a_warning(roster_calibration):
     config = config_from_dict({"data": {"volumes": "v.csv"}})
     with pytest.warns(ForecastWarning, match="capped at 1"):
         merged = apply_calibration(config, inflated)
-    assert merged.queues["care"].availability == 1.0
+    # 'care' has no section: its values are recorded and reach it through queue()
+    assert merged.queue("care").availability == 1.0 and "care" not in merged.queues
+    assert merged.calibrated["care"]["availability"] == 1.0
 
 
 # --------------------------------------------------------------------------- real centre
@@ -617,3 +620,104 @@ def test_patience_interval_brackets_the_estimate(waits, data):
     if est.abandoned and est.total_wait_s > 0:
         assert est.low_s <= est.mean_s <= est.high_s
         assert est.mean_s == pytest.approx(waits.sum() / abandoned.sum())
+
+
+# --------------------------------------------------------------------------- applying to a plan
+
+
+def test_pooled_calibration_applies_to_voice_queues_only_with_a_warning():
+    rng = np.random.default_rng(3)
+    waits, abandoned = simulated_waits(rng, 400, 100.0, 30.0)
+    records = pd.DataFrame(
+        {
+            "queue": pd.array(["a"] * 400, dtype="string"),
+            "arrival": pd.Timestamp("2024-01-01 09:00") + pd.to_timedelta(np.arange(400) * 7, "s"),
+            "wait_s": waits,
+            "outcome": pd.array(np.where(abandoned, "abandoned", "answered"), dtype="string"),
+            "handle_s": np.where(abandoned, np.nan, 200.0),
+            "agent": pd.array(np.where(abandoned, None, "x"), dtype="string"),
+        }
+    )
+    cal = calibrate(records, pool="centre", bootstrap=0)
+    config = config_from_dict({"data": {"volumes": "v.csv"}, "queues": {
+        "phone": {"channel": "voice", "aht_s": 90},
+        "web": {"channel": "chat", "aht_s": 500},
+        "mail": {"channel": "email", "aht_s": 600}}})
+    with pytest.warns(ForecastWarning, match="calibration 'centre' applies to voice queues "
+                                             r"only \(Erlang C/A\); not applied to web, mail"):
+        merged = apply_calibration(config, cal)
+    assert merged.queues["phone"].aht_s == 200.0
+    assert merged.queues["web"] == config.queues["web"]
+    assert merged.queues["mail"] == config.queues["mail"]
+    assert merged.calibrated == {"*": cal.queues["centre"].config_values()}
+
+
+def test_a_plan_says_which_queue_got_which_values_and_which_calibrated_queues_it_lacks(
+        roster_calibration, tmp_path, fast_config):
+    from forecast.plan import build_plan
+
+    config = load_config(fast_config(tmp_path))
+    values = roster_calibration.queues["care"].config_values()
+    # 'care' is not a queue of the example centre: nothing is applied, and the run says so
+    unmatched = apply_calibration(config, roster_calibration)
+    with pytest.warns(ForecastWarning, match="no queue named care in this run; calibration "
+                                             "not applied"):
+        result = build_plan(unmatched, queues=["voice"])
+    assert result.warnings[0].startswith("no queue named care in this run")
+    assert result.queues["voice"].warnings == []
+    # mapped onto voice: voice's warnings (printed and in manifest.json) list the values
+    mapped = apply_calibration(config, roster_calibration, queues={"care": "voice"})
+    result = build_plan(mapped, queues=["voice", "chat"])
+    expected = "calibration applied: " + ", ".join(f"{k} {v:g}" for k, v in values.items())
+    assert result.queues["voice"].warnings == [expected] and result.warnings == []
+    assert result.queues["chat"].warnings == []
+    assert result.queues["voice"].plan["abandonment"].notna().all()
+
+
+def test_hand_edits_to_the_queues_section_of_params_toml_take_effect(roster_calibration,
+                                                                      tmp_path):
+    text = calibration_to_toml(roster_calibration)
+    derived = roster_calibration.queues["care"].config_values()
+    start = text.index("[queues.care]")
+    end = text.index("[fit.care]")
+    edited = text[:start] + "[queues.care]\naht_s = 250.0\npatience_s = 99.5\n\n" + text[end:]
+    path = tmp_path / "params.toml"
+    path.write_text(edited)
+    care = load_calibration(path).queues["care"]
+    assert care.config_values() == {"aht_s": 250.0, "patience_s": 99.5}  # availability removed
+    assert care.availability.factor == roster_calibration.queues["care"].availability.factor
+    assert care.value_notes()["patience_s"] == "edited in params.toml"
+    assert derived["patience_s"] != 99.5
+    config = config_from_dict({"data": {"volumes": "v.csv"}})
+    merged = apply_calibration(config, load_calibration(path))
+    assert merged.queue("care").patience_s == 99.5
+    assert merged.queue("care").availability == 1.0  # the config's, not the fit's
+
+
+@pytest.mark.parametrize("section, text", [
+    ("[queues.care]\npatience_s = -3\n", "params.toml, key 'queues.care.patience_s': got -3"),
+    ("[queues.care]\npatience = 90\n", "key 'queues.care.patience': unknown key; did you mean "
+                                       "'patience_s'?"),
+    ("[queues.other]\naht_s = 90\n", "key 'queues.other': no [fit.other] for this queue"),
+])
+def test_a_bad_edit_to_params_toml_names_the_file_and_key(roster_calibration, tmp_path,
+                                                          section, text):
+    full = calibration_to_toml(roster_calibration)
+    start, end = full.index("[queues.care]"), full.index("[fit.care]")
+    path = tmp_path / "params.toml"
+    path.write_text(full[:start] + section + "\n" + full[end:])
+    with pytest.raises(ConfigError, match=re.escape(text)):
+        load_calibration(path)
+
+
+def test_params_toml_labels_each_figure_it_writes(roster_calibration):
+    care = roster_calibration.queues["care"]
+    values = care.config_values()
+    text = calibration_to_toml(roster_calibration)
+    assert "[queues.*] holds the values a plan uses" in text
+    line = next(x for x in text.splitlines() if x.startswith("patience_s = "))
+    assert line.startswith(f"patience_s = {values['patience_s']!r}  # Erlang A patience fitted")
+    assert f"measured mean patience {care.patience.mean_s:.1f} s" in line
+    described = care.describe()
+    for key, value in values.items():
+        assert f"{key} {value:g} (" in described

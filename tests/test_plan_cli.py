@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import wfm
+from forecast.exceptions import ForecastWarning
 
 
 def run(*args: str):
@@ -171,8 +172,9 @@ def test_calibration_from_call_records_changes_the_voice_plan(tmp_path, fast_con
     assert calibrated.exit_code == 0, calibrated.output
     args = ["plan", str(config), "--no-charts", "--queue", "voice"]
     assert run(*args, "--out", tmp_path / "base").exit_code == 0
-    result = run(*args, "--out", tmp_path / "cal_plan", "--calibration",
-                 tmp_path / "cal" / "params.toml")
+    with pytest.warns(ForecastWarning, match="not applied to chat, email, social"):
+        result = run(*args, "--out", tmp_path / "cal_plan", "--calibration",
+                     tmp_path / "cal" / "params.toml")
     assert result.exit_code == 0, result.output
     base = pd.read_csv(tmp_path / "base" / "plan.csv")
     with_patience = pd.read_csv(tmp_path / "cal_plan" / "plan.csv")
@@ -185,3 +187,45 @@ def test_calibration_from_call_records_changes_the_voice_plan(tmp_path, fast_con
     missing = CliRunner().invoke(wfm, [*args, "--out", str(tmp_path / "x"), "--calibration",
                                        str(tmp_path / "nope.toml")])
     assert missing.exit_code in (1, 2) and not (tmp_path / "x" / "plan.csv").exists()
+
+
+def test_pooled_calibration_changes_the_voice_plan_only_and_says_so(tmp_path, fast_config):
+    import json
+
+    config = fast_config(tmp_path)
+    records = Path(__file__).parent / "data" / "records_technion.tsv"
+    assert run("calibrate", records, "--format", "technion", "--pool", "all",
+               "--out", tmp_path / "cal").exit_code == 0
+    assert run("plan", config, "--no-charts", "--out", tmp_path / "base").exit_code == 0
+    with pytest.warns(ForecastWarning, match="applies to voice queues only"):
+        result = run("plan", config, "--no-charts", "--out", tmp_path / "cal_plan",
+                     "--calibration", tmp_path / "cal" / "params.toml")
+    assert result.exit_code == 0, result.output
+    assert "warning: queue 'voice': calibration applied: aht_s 102.8, patience_s 94" \
+        in result.output
+    base = pd.read_csv(tmp_path / "base" / "plan.csv")
+    calibrated = pd.read_csv(tmp_path / "cal_plan" / "plan.csv")
+    for name in ("chat", "email", "social"):  # chat, email and social are left alone
+        pd.testing.assert_frame_equal(base[base["queue"] == name], calibrated[
+            calibrated["queue"] == name])
+    assert not base[base["queue"] == "voice"].equals(calibrated[calibrated["queue"] == "voice"])
+    manifest = json.loads((tmp_path / "cal_plan" / "manifest.json").read_text())
+    assert manifest["models"]["voice"]["warnings"][0].startswith("calibration applied: ")
+    assert manifest["config"]["calibrated"]["*"]["aht_s"] == 102.8
+
+
+@pytest.mark.parametrize("old, new, text", [
+    ('model = "slot_mean"', 'model = "prophett"',
+     "key 'forecast.model': unknown model 'prophett'"),
+    ('sat = "09:00-17:00"', 'sat = "09:10-17:00"',
+     "key 'queues.voice.hours.sat': '09:10-17:00' must start and end on the 30-minute grid"),
+    ('holidays_subdivision = "ENG"', 'holidays_subdivision = "XYZ"',
+     "key 'centre.holidays_subdivision': unknown subdivision 'XYZ' of GB"),
+])
+def test_config_mistakes_exit_1_naming_the_file_and_key(tmp_path, fast_config, old, new, text):
+    config = fast_config(tmp_path)
+    config.write_text(config.read_text().replace(old, new))
+    result = run("plan", config, "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert f"centre.toml, {text}" in result.output
+    assert not (tmp_path / "out").exists()

@@ -59,14 +59,21 @@ class QueueCalibration:
     handle_time: HandleTimeEstimate
     patience: PatienceEstimate
     availability: AvailabilityEstimate | None
+    #: the plan-config values as read from params.toml's ``[queues.<name>]`` (hand edits
+    #: included); None: derived from the estimates
+    values: Mapping[str, float] | None = None
 
     def config_values(self) -> dict[str, float]:
         """The values to set in the plan config's queue section.
 
-        ``patience_s`` is the patience Erlang A needs (fitted with the factor when it
-        was, else the measured mean) and is left out when nobody abandoned (Erlang C
-        is then the right model); ``availability`` is capped at 1 (the config's range).
+        ``values`` when set (read from a params.toml); otherwise derived: ``aht_s`` is the
+        mean handle time; ``patience_s`` is the patience Erlang A needs (fitted with the
+        factor when it was, else the measured mean) and is left out when nobody
+        abandoned (Erlang C is then the right model); ``availability`` is capped at 1
+        (the config's range).
         """
+        if self.values is not None:
+            return dict(self.values)
         values: dict[str, float] = {}
         if math.isfinite(self.handle_time.mean_s) and self.handle_time.mean_s > 0:
             values["aht_s"] = round(self.handle_time.mean_s, 1)
@@ -77,6 +84,39 @@ class QueueCalibration:
         if self.availability is not None:
             values["availability"] = round(min(self.availability.factor, 1.0), 4)
         return values
+
+    def value_notes(self) -> dict[str, str]:
+        """Where each of :meth:`config_values` comes from, one phrase per key."""
+        h, p, a = self.handle_time, self.patience, self.availability
+        measured = f"measured mean patience {p.mean_s:.1f} s [{p.low_s:.1f}, {p.high_s:.1f}]"
+        notes = {"aht_s": f"mean handle time [{h.low_s:.1f}, {h.high_s:.1f}] s",
+                 "patience_s": measured}
+        if a is not None:
+            if a.patience_fitted:
+                notes["patience_s"] = (f"Erlang A patience fitted with the availability "
+                                       f"[{a.patience_low_s:.1f}, {a.patience_high_s:.1f}] s, "
+                                       f"not the {measured}")
+            notes["availability"] = (f"share of {a.basis} who effectively serve "
+                                     f"[{a.low:.4f}, {a.high:.4f}]")
+        if self.values is not None:
+            derived = replace(self, values=None).config_values()
+            for key, value in self.values.items():
+                if derived.get(key) != value:
+                    notes[key] = "edited in params.toml"
+        return {k: notes[k] for k in self.config_values()}
+
+    def describe(self) -> str:
+        """One line naming each figure: what the plan uses (``aht_s``, ``patience_s``,
+        ``availability``) and what was measured beside it."""
+        p = self.patience
+        used = self.config_values()
+        parts = [f"{self.calls:,} calls"]
+        parts += [f"{key} {value:g} ({note})" for (key, value), note
+                  in zip(used.items(), self.value_notes().values(), strict=True)]
+        if "patience_s" not in used:
+            parts.append("no abandonment: Erlang C" if not math.isfinite(p.mean_s)
+                         else f"measured mean patience {p.mean_s:.1f} s")
+        return f"{self.queue}: " + ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -128,7 +168,12 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Calibration:
-        """Rebuild from :meth:`to_dict` output (or a params.toml read back)."""
+        """Rebuild from :meth:`to_dict` output (or a params.toml read back).
+
+        The values a plan uses are those of ``[queues.<name>]`` (so hand edits there
+        take effect); ``[fit.<name>]`` holds the estimates behind them.
+        """
+        edited = _plan_values(raw.get("queues", {}), raw.get("fit", {}))
         try:
             head = dict(raw["calibration"])
             queues = {}
@@ -142,6 +187,7 @@ class Calibration:
                     handle_time=HandleTimeEstimate(**fit["handle_time"]),
                     patience=PatienceEstimate(**fit["patience"]),
                     availability=AvailabilityEstimate(**avail) if avail else None,
+                    values=edited.get(name),
                 )
             return cls(
                 queues=queues,
@@ -162,6 +208,33 @@ class Calibration:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=True) + "\n"
+
+
+#: the plan-config keys a calibration sets
+CALIBRATED_KEYS = ("aht_s", "patience_s", "availability")
+
+
+def _plan_values(queues: Any, fits: Any) -> dict[str, dict[str, float]]:
+    """The ``[queues.<name>]`` tables of a params.toml, validated like a plan config's
+    queue sections; each must belong to a calibrated queue (a ``[fit.<name>]``)."""
+    from ..config import QueueConfig, _Parser, _queue_from
+
+    p = _Parser(None)
+    if not isinstance(queues, Mapping):
+        raise p.fail("queues", "a table of queues", queues)
+    out = {}
+    for name, values in queues.items():
+        where = f"queues.{name}"
+        if not isinstance(values, Mapping):
+            raise p.fail(where, "a table", values)
+        if not isinstance(fits, Mapping) or name not in fits:
+            raise ConfigError(f"no [fit.{name}] for this queue; expected one of "
+                              f"{', '.join(fits) if isinstance(fits, Mapping) else 'none'}",
+                              key=where)
+        p.only_keys(values, where, set(CALIBRATED_KEYS))
+        checked = _queue_from(p, values, where, QueueConfig(name=str(name)))
+        out[str(name)] = {k: getattr(checked, k) for k in CALIBRATED_KEYS if k in values}
+    return out
 
 
 def _fit_dict(q: QueueCalibration) -> dict[str, Any]:
@@ -543,14 +616,18 @@ def apply_calibration(
     queues
         Calibrated queue -> config queue name. Default: same names, or, for a pooled
         calibration, ``{pool: "*"}``. The target ``"*"`` applies the values to the
-        defaults and to every queue of the config.
+        defaults and to every voice queue of the config (call records calibrate Erlang
+        C/A; chat, email and social queues are left alone, with a warning).
     keys
         Which values to take from the calibration.
 
     Notes
     -----
-    Calibrated queues with no section in the config get one, built from the
-    defaults. A fitted availability above 1 is capped at 1 with a warning.
+    What was set is recorded in :attr:`PlanConfig.calibrated` (queue or ``"*"`` ->
+    values): :func:`forecast.plan.build_plan` says which planned queue received which
+    values, and warns about calibrated queues that are not in the run. A queue without
+    a section of its own gets its values through :meth:`PlanConfig.queue`. A fitted
+    availability above 1 is capped at 1 with a warning.
     """
     if queues is not None:
         mapping = dict(queues)
@@ -566,6 +643,7 @@ def apply_calibration(
         )
     defaults = config.defaults
     sections = dict(config.queues)
+    calibrated = dict(config.calibrated)
     for source, target in mapping.items():
         q = calibration.queues[source]
         values = {k: v for k, v in q.config_values().items() if k in keys}
@@ -577,9 +655,19 @@ def apply_calibration(
                 stacklevel=2,
             )
         if target == "*":
-            defaults = replace(defaults, **values)
-            sections = {n: replace(s, **values) for n, s in sections.items()}
-        else:
-            base = sections.get(target, replace(defaults, name=target))
-            sections[target] = replace(base, **values)
-    return replace(config, defaults=defaults, queues=sections)
+            if defaults.channel == "voice":
+                defaults = replace(defaults, **values)
+            skipped = [n for n, s in sections.items() if s.channel != "voice"]
+            sections = {n: s if n in skipped else replace(s, **values)
+                        for n, s in sections.items()}
+            if skipped:
+                warnings.warn(
+                    f"calibration '{source}' applies to voice queues only (Erlang C/A); "
+                    f"not applied to {', '.join(skipped)}",
+                    ForecastWarning,
+                    stacklevel=2,
+                )
+        elif target in sections:
+            sections[target] = replace(sections[target], **values)
+        calibrated[target] = values
+    return replace(config, defaults=defaults, queues=sections, calibrated=calibrated)

@@ -20,19 +20,24 @@ __all__ = ["calibration_to_toml", "load_calibration"]
 
 
 def calibration_to_toml(calibration: Calibration) -> str:
-    """params.toml text: ``[queues.<name>]`` holds only plan-config keys (paste them
-    into a plan config as they are); ``[fit.<name>...]`` holds the uncertainty and
-    diagnostics; ``[calibration]`` the period and settings."""
+    """params.toml text: ``[queues.<name>]`` holds only plan-config keys, each with a
+    comment saying which figure it is (paste them into a plan config as they are, or
+    edit them: ``wfm plan --calibration`` uses these values); ``[fit.<name>...]`` holds
+    the estimates, their uncertainty and diagnostics, for the record; ``[calibration]``
+    the period and settings."""
     data = calibration.to_dict()
     lines = [
         "# Calibration learned from call records by forecast (wfm calibrate).",
         f"# Learning period: {calibration.train_start} to {calibration.train_end} (end exclusive).",
-        "# [queues.*] keys match the plan config's queue keys; [fit.*] holds uncertainty.",
+        "# [queues.*] holds the values a plan uses ('wfm plan --calibration' reads them, hand",
+        "# edits included); their keys match the plan config's queue keys. [fit.*] holds the",
+        "# estimates behind them and their uncertainty, for the record.",
         "",
     ]
     _toml_table(lines, ["calibration"], data["calibration"])
     for name, values in data["queues"].items():
-        _toml_table(lines, ["queues", name], values)
+        notes = calibration.queues[name].value_notes()
+        _toml_table(lines, ["queues", name], values, notes)
     for name, values in data["fit"].items():
         _toml_table(lines, ["fit", name], values)
     return "\n".join(lines).rstrip() + "\n"
@@ -61,18 +66,24 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def _toml_table(lines: list[str], path: list[str], values: Mapping[str, Any]) -> None:
+def _toml_table(lines: list[str], path: list[str], values: Mapping[str, Any],
+                comments: Mapping[str, str] | None = None) -> None:
     scalars = {k: v for k, v in values.items() if not isinstance(v, Mapping)}
     tables = {k: v for k, v in values.items() if isinstance(v, Mapping)}
     lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
-    lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
+    for k, v in scalars.items():
+        note = (comments or {}).get(k)
+        lines.append(f"{_toml_key(k)} = {_toml_value(v)}" + (f"  # {note}" if note else ""))
     lines.append("")
     for k, v in tables.items():
         _toml_table(lines, [*path, k], v)
 
 
 def load_calibration(path: str | Path) -> Calibration:
-    """Read a calibration written as params.toml or JSON."""
+    """Read a calibration written as params.toml or JSON.
+
+    The values a plan takes are those of ``[queues.<name>]``: edit them there.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError("calibration file not found", file=path)
@@ -83,5 +94,6 @@ def load_calibration(path: str | Path) -> Calibration:
         raise ConfigError(f"cannot be read ({exc})", file=path) from None
     try:
         return Calibration.from_dict(raw)
-    except ConfigError as exc:
-        raise ConfigError(str(exc), file=path) from None
+    except ConfigError as exc:  # the same error, now naming the file
+        raise ConfigError(str(exc).removeprefix(f"key '{exc.key}': "), file=path,
+                          key=exc.key) from None
