@@ -73,6 +73,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        if name in set(_EXPORTS.values()):  # a submodule: forecast.summary.plan_settings
+            return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'forecast' has no attribute '{name}'")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value

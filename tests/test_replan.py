@@ -107,3 +107,16 @@ def test_actuals_after_the_replan_time_are_counted_in_a_warning(setting):
         table = replan_day(plan, actuals_for(plan, day, 11, 1.0), config,
                            now=day + pd.Timedelta(hours=10))
     assert table.loc[table["status"] == "ahead", "ds"].min() == day + pd.Timedelta(hours=10)
+
+
+def test_replan_cli_says_there_is_nothing_to_scale_on_a_day_forecast_at_zero(setting):
+    tmp, config, plan, day = setting
+    quiet = plan.assign(volume=np.where(plan["ds"].dt.normalize() == day, 0.0, plan["volume"]))
+    quiet.to_csv(tmp / "quiet.csv", index=False)
+    pd.DataFrame({"queue": ["voice"], "timestamp": [day + pd.Timedelta(hours=8)],
+                  "volume": [100]}).to_csv(tmp / "busy.csv", index=False)
+    result = CliRunner().invoke(wfm, ["replan", str(config.source), "--actuals",
+                                      str(tmp / "busy.csv"), "--plan", str(tmp / "quiet.csv")])
+    assert result.exit_code == 0, result.output
+    assert "voice: no forecast left today to scale" in result.output
+    assert "x the forecast" not in result.output

@@ -112,6 +112,8 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
         aht_column=pick(aht_column, "aht_column", "aht_s"),
         abandoned_column=src.abandoned_column if src else "abandoned",
         queue=pick(queue_name, "queue", None),
+        default_queue=next(iter(cfg.queues)) if cfg is not None and len(cfg.queues) == 1
+        else None,
         timezone=tz,
         timestamps=pick(timestamps, "timestamps", "auto"),
         timestamp_format=pick(timestamp_format, "timestamp_format", None),

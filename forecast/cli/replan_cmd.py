@@ -73,8 +73,13 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
                        settings=settings)
     for queue, rows in table.groupby("queue", sort=True):
         ahead = rows[rows["status"] == "ahead"]
-        click.echo(f"{queue}: actuals ran at {ahead['ratio'].iloc[0]:.2f}x the forecast"
-                   if len(ahead) else f"{queue}: the day is over")
+        if not len(ahead):
+            click.echo(f"{queue}: the day is over")
+        elif ahead["forecast"].sum() <= 0:
+            click.echo(f"{queue}: no forecast left today to scale; the rest of the day stays "
+                       "as planned")
+        else:
+            click.echo(f"{queue}: actuals ran at {ahead['ratio'].iloc[0]:.2f}x the forecast")
         click.echo(f"  {'interval':<6} {'forecast':>9} {'new':>7} {'planned':>8} "
                    f"{'needed':>7} {'change':>7}")
         for row in ahead.itertuples(index=False):

@@ -68,7 +68,7 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
     from ..config import parse_hours
     from ..events import combine_events
     from ..plan import load_inputs
-    from ..whatif import WhatIf, run_whatif
+    from ..whatif import WhatIf, format_comparison, run_whatif
 
     cfg = resolve_config(config, example, horizon_days=horizon_days)
     service_level, answer_s = target if target is not None else (None, None)
@@ -86,13 +86,7 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
     result = run_whatif(cfg, change, quantile=quantile, inputs=inputs)
     table = result.comparison
     click.echo(f"what-if: {change.describe()}")
-    click.echo(f"{'queue':<10} {'agent-h base':>13} {'scenario':>10} {'change':>9} "
-               f"{'FTE change':>10} {'cost change':>12} {'SL base':>8} {'SL scen.':>8}")
-    for row in table.itertuples(index=False):
-        click.echo(f"{row.queue:<10} {row.agent_hours_base:>13,.0f} "
-                   f"{row.agent_hours_scenario:>10,.0f} {row.agent_hours_change:>+9,.0f} "
-                   f"{row.fte_change:>+10.1f} {row.cost_change:>+12,.0f} "
-                   f"{row.service_level_base:>8.3f} {row.service_level_scenario:>8.3f}")
+    click.echo(format_comparison(table))
     if out_dir is not None:
         result.base.write(out_dir / "base")
         result.scenario.write(out_dir / "scenario")
