@@ -102,6 +102,7 @@ def test_a_misspelt_section_stops_the_run_before_anything_is_planned(tmp_path, f
     assert not (out / "plan.csv").exists()
 
 
+@pytest.mark.filterwarnings("ignore::forecast.exceptions.DataRepairWarning")  # default hours
 def test_a_data_queue_without_a_section_is_planned_on_the_defaults_with_a_warning(
         tmp_path, fast_config):
     config = fast_config(tmp_path)
