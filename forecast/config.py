@@ -64,6 +64,7 @@ __all__ = [
     "config_from_dict",
     "parse_hours",
     "check_timezone",
+    "check_holidays",
     "check_queues",
 ]
 
@@ -355,7 +356,7 @@ def config_from_dict(
                                     interval_min)
     country = p.string(centre, "centre.holidays_country", None)
     subdivision = p.string(centre, "centre.holidays_subdivision", None)
-    _check_holidays(p, country, subdivision)
+    check_holidays(country, subdivision, file=source)
 
     return PlanConfig(
         data=_data_from(p, data, Path(base_dir)),
@@ -439,12 +440,32 @@ def _forecast_from(p: _Parser, raw: Mapping[str, Any]) -> ForecastSettings:
     )
 
 
-def _check_holidays(p: _Parser, country: str | None, subdivision: str | None) -> None:
-    """Fail on a country or subdivision the ``holidays`` package does not know."""
+def check_holidays(country: str | None, subdivision: str | None, *,
+                   file: Path | None = None) -> None:
+    """Check a holiday country and subdivision against the ``holidays`` package.
+
+    The country is checked first, then the subdivision as a region of it.
+
+    Parameters
+    ----------
+    country
+        ISO 3166 code such as ``"GB"``; None: no holidays.
+    subdivision
+        Region within ``country`` (``"ENG"``); None: the whole country.
+    file
+        The config file named in the error, if any.
+
+    Raises
+    ------
+    ConfigError
+        Keyed ``centre.holidays_country`` for an unknown country, or
+        ``centre.holidays_subdivision`` for an unknown subdivision (naming the allowed
+        ones) or a subdivision without a country.
+    """
     if country is None:
         if subdivision is not None:
             raise ConfigError("needs centre.holidays_country (the subdivision is a region of "
-                              "it)", file=p.source, key="centre.holidays_subdivision")
+                              "it)", file=file, key="centre.holidays_subdivision")
         return
     import holidays
 
@@ -452,14 +473,14 @@ def _check_holidays(p: _Parser, country: str | None, subdivision: str | None) ->
         calendar = holidays.country_holidays(country)
     except NotImplementedError:
         raise ConfigError(f"unknown country code '{country}'; expected an ISO 3166 code such "
-                          "as GB or US", file=p.source, key="centre.holidays_country") from None
+                          "as GB or US", file=file, key="centre.holidays_country") from None
     if subdivision is None:
         return
     try:
         holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError:
-        p.choice(subdivision, "centre.holidays_subdivision", calendar.subdivisions,
-                 "subdivision", of=country)
+        _Parser(file).choice(subdivision, "centre.holidays_subdivision",
+                             calendar.subdivisions, "subdivision", of=country)
 
 
 def _queue_from(p: _Parser, raw: Mapping[str, Any], where: str, base: QueueConfig,

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import ConfigError, DataValidationError
+from .config import check_holidays
+from .exceptions import DataValidationError
 
 __all__ = [
     "EVENT_TYPES",
@@ -250,19 +251,20 @@ def holiday_events(
     DataFrame
         The events table, ``type = "holiday"``, each from 00:00 to the next 00:00, for
         every queue, weight 1.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown country (key ``centre.holidays_country``), or an unknown
+        subdivision of a known one (key ``centre.holidays_subdivision``, naming the
+        allowed ones); see :func:`forecast.config.check_holidays`.
     """
     import holidays
 
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end)
     years = range(start.year, end.year + 1)
-    try:
-        cal = holidays.country_holidays(country, subdiv=subdivision, years=years)
-    except NotImplementedError:
-        raise ConfigError(f"unknown country code '{country}'; expected an ISO 3166 code "
-                          "such as GB or US", key="centre.holidays_country") from None
-    except Exception as exc:
-        raise ConfigError(f"{str(exc).splitlines()[0]}", key="centre.holidays_subdivision") \
-            from None
+    check_holidays(country, subdivision)  # the country first, then its subdivision
+    cal = holidays.country_holidays(country, subdiv=subdivision, years=years)
     rows = sorted((pd.Timestamp(day), str(name)) for day, name in cal.items())
     rows = [(d, n) for d, n in rows if start <= d < end]
     if not rows:

@@ -111,6 +111,17 @@ def test_holiday_events_from_the_calendar():
         holiday_events("XX", "2026-01-01", "2027-01-01")
 
 
+def test_an_unknown_holiday_subdivision_is_named_as_the_subdivision_not_the_country():
+    with pytest.raises(ConfigError) as err:
+        holiday_events("GB", "2026-01-01", "2027-01-01", subdivision="XYZ")
+    assert err.value.key == "centre.holidays_subdivision"
+    assert "unknown subdivision 'XYZ' of GB; expected one of ENG, NIR, SCT, WLS" in str(err.value)
+    assert "country code" not in str(err.value)
+    with pytest.raises(ConfigError) as err:  # a bad country is reported first
+        holiday_events("XX", "2026-01-01", "2027-01-01", subdivision="XYZ")
+    assert err.value.key == "centre.holidays_country" and "'XX'" in str(err.value)
+
+
 def test_combine_keeps_a_holiday_once_file_first(fixtures_dir):
     ev = read_events(fixtures_dir / "example" / "events.csv")
     hol = holiday_events("GB", "2025-09-01", "2027-01-01", subdivision="ENG")
