@@ -178,7 +178,25 @@ class QueueConfig:
 
 @dataclass(frozen=True)
 class ForecastSettings:
-    """Which models to fit and how to evaluate them."""
+    """Which models to fit and how to evaluate them (the ``[forecast]`` table).
+
+    Attributes
+    ----------
+    model
+        ``"auto"`` (pick per queue among ``candidates``) or one registered model name.
+    candidates
+        Models ``"auto"`` chooses among; empty:
+        :data:`~forecast.forecasters.select.AUTO_CANDIDATES`.
+    quantiles
+        Forecast quantiles, each strictly between 0 and 1 (sorted, unique).
+    horizon_days
+        Days planned after the latest data.
+    backtest_folds, backtest_horizon_days, backtest_step_days
+        Rolling-origin backtest layout: number of origins, days scored per fold, days
+        between origins.
+    seed
+        Random seed of the plan backtest's simulated replay (``wfm backtest --plans``).
+    """
 
     model: str = "auto"
     candidates: tuple[str, ...] = ()
@@ -221,7 +239,34 @@ class DataSource:
 
 @dataclass(frozen=True)
 class PlanConfig:
-    """A whole plan configuration. Build with :func:`load_config` or :func:`config_from_dict`."""
+    """A whole plan configuration. Build with :func:`load_config` or :func:`config_from_dict`.
+
+    Attributes
+    ----------
+    data
+        Where the volumes (and events) are and how their columns are named.
+    name
+        The centre's name, shown in reports.
+    timezone
+        IANA zone of the centre's clock (``"Europe/London"``).
+    interval_min
+        Interval length in minutes (5, 10, 15, 30 or 60).
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+    holidays_country, holidays_subdivision
+        Public-holiday calendar whose days become events; None: none.
+    forecast
+        Model choice and backtest settings.
+    defaults
+        The ``[defaults]`` queue settings, used for a queue without a section.
+    queues
+        Queue name -> settings, one per ``[queues.*]`` section.
+    source
+        The TOML file read, if any (named in errors).
+    calibrated
+        Values set by :func:`forecast.calibrate.apply_calibration`, per queue (see
+        below); empty unless calibrated.
+    """
 
     data: DataSource
     name: str = "contact centre"
@@ -300,12 +345,22 @@ def check_queues(config: PlanConfig, data_queues: Iterable[str], *,
 def load_config(path: str | Path) -> PlanConfig:
     """Read and validate a plan configuration from a TOML file.
 
-    Relative data paths are resolved against the file's folder.
+    Parameters
+    ----------
+    path
+        The TOML file (UTF-8, with or without BOM). Relative data paths in it are
+        resolved against its folder.
+
+    Returns
+    -------
+    PlanConfig
+        The validated configuration, with ``source = path``.
 
     Raises
     ------
     ConfigError
-        When the file is missing, is not TOML, or a key is unknown or out of range.
+        When the file is missing, is not UTF-8 or not TOML, or fails a check of
+        :func:`config_from_dict`; the message names the file and the key.
     """
     path = Path(path)
     if not path.is_file():
@@ -322,7 +377,32 @@ def load_config(path: str | Path) -> PlanConfig:
 def config_from_dict(
     raw: Mapping[str, Any], *, base_dir: str | Path = ".", source: Path | None = None
 ) -> PlanConfig:
-    """Validate a configuration given as nested dictionaries (the TOML structure)."""
+    """Validate a configuration given as nested dictionaries (the TOML structure).
+
+    Parameters
+    ----------
+    raw
+        Tables ``centre``, ``data`` (required), ``forecast``, ``defaults`` and
+        ``queues``, as :func:`tomllib.loads` returns them.
+    base_dir
+        Folder that relative ``data`` paths are resolved against.
+    source
+        The file the values came from, named in errors and kept as
+        :attr:`PlanConfig.source`.
+
+    Returns
+    -------
+    PlanConfig
+        The configuration; each ``[queues.X]`` section starts from ``[defaults]``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key: an unknown key (with the closest allowed one), a value of the
+        wrong type or out of range, a missing ``[data]`` table or ``data.volumes``, an
+        unknown timezone, interval, channel, model, encoding, holiday country or
+        subdivision, or malformed opening hours.
+    """
     p = _Parser(source)
     p.only_keys(raw, "", {"centre", "data", "forecast", "defaults", "queues"})
     centre = p.table(raw, "centre")

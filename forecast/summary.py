@@ -126,6 +126,12 @@ def period_summary(
         day (for weeks, the Monday, even when the plan starts later in the week),
         ``days`` how many calendar days of the period lie in the horizon: a week with
         ``days < 7`` is partial, and its weekly FTE counts only those days' hours.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``period``, ``interval_s`` or ``hours_per_fte`` not > 0, or a
+        plan without a required column.
     """
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {', '.join(_PERIODS)}, got '{period}'")
@@ -201,21 +207,95 @@ def _summarise(frame: pd.DataFrame, interval_s: int, hours_per_fte: float,
 
 def daily_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
                 totals: bool = True) -> pd.DataFrame:
-    """:func:`period_summary` by day."""
+    """:func:`period_summary` by day: FTE = agent-hours / (``hours_per_fte`` / 5).
+
+    Parameters
+    ----------
+    plan
+        The plan table (``queue, ds, volume, agents_scheduled, service_level, cost``).
+    interval_s
+        Interval length in seconds.
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+    totals
+        Add rows with queue ``"all"`` summing across queues.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SUMMARY_COLUMNS`, one row per queue and day (``period = "day"``).
+
+    Raises
+    ------
+    ValueError
+        When ``interval_s`` or ``hours_per_fte`` is not > 0, or ``plan`` lacks a column.
+    """
     return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
                           period="day", totals=totals)
 
 
 def weekly_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
                  totals: bool = True, horizon_days: int | None = None) -> pd.DataFrame:
-    """:func:`period_summary` by Monday-to-Sunday week."""
+    """:func:`period_summary` by Monday-to-Sunday week: FTE = agent-hours / ``hours_per_fte``.
+
+    Parameters
+    ----------
+    plan
+        The plan table (``queue, ds, volume, agents_scheduled, service_level, cost``).
+    interval_s
+        Interval length in seconds.
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+    totals
+        Add rows with queue ``"all"`` summing across queues.
+    horizon_days
+        Calendar days of the horizon from the first planned day; default: first to
+        last planned day (see :func:`period_summary`).
+
+    Returns
+    -------
+    DataFrame
+        :data:`SUMMARY_COLUMNS`, one row per queue and week (``period = "week"``,
+        ``start`` the Monday); ``days < 7`` marks a partial week.
+
+    Raises
+    ------
+    ValueError
+        When ``interval_s`` or ``hours_per_fte`` is not > 0, or ``plan`` lacks a column.
+    """
     return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
                           period="week", totals=totals, horizon_days=horizon_days)
 
 
 def horizon_totals(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
                    totals: bool = True, horizon_days: int | None = None) -> pd.DataFrame:
-    """:func:`period_summary` over the whole horizon (FTE = average heads on contract)."""
+    """:func:`period_summary` over the whole horizon (FTE = average heads on contract).
+
+    Parameters
+    ----------
+    plan
+        The plan table (``queue, ds, volume, agents_scheduled, service_level, cost``).
+    interval_s
+        Interval length in seconds.
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+    totals
+        Add rows with queue ``"all"`` summing across queues.
+    horizon_days
+        Calendar days of the horizon from the first planned day; default: first to
+        last planned day (see :func:`period_summary`).
+
+    Returns
+    -------
+    DataFrame
+        :data:`SUMMARY_COLUMNS`, one row per queue (``period = "total"``); FTE is
+        agent-hours / (``hours_per_fte`` x ``days`` / 7).
+
+    Raises
+    ------
+    ValueError
+        When ``interval_s`` or ``hours_per_fte`` is not > 0, or ``plan`` lacks a column.
+    """
     return period_summary(plan, interval_s=interval_s, hours_per_fte=hours_per_fte,
                           period="total", totals=totals, horizon_days=horizon_days)
 

@@ -14,6 +14,11 @@ errors, scaled to the level of each interval and to its lead week, gives the
 quantiles. Models that work on the :class:`~.daygrid.DayGrid` refit on a row slice of
 one array, so the sixteen refits cost a few milliseconds each; the same origin
 forecasts (:class:`OriginForecasts`) score the candidates of ``model = "auto"``.
+
+:data:`MODELS` is the registry: model name -> :class:`Forecaster` subclass, filled by
+:func:`register` as the model modules are imported (``seasonal_naive``,
+``slot_mean``, ``topdown``, ``ensemble``, ``holt_winters``, ``sarimax``, ``mstl``,
+``prophet``). Build a model by name with :func:`make_model`.
 """
 
 from __future__ import annotations
@@ -55,7 +60,23 @@ MODELS: dict[str, type[Forecaster]] = {}
 
 
 def quantile_column(q: float) -> str:
-    """Name of the output column holding quantile ``q``: 0.1 -> "p10", 0.975 -> "p97.5"."""
+    """Name of the forecast column holding quantile ``q``.
+
+    Parameters
+    ----------
+    q
+        A quantile strictly between 0 and 1.
+
+    Returns
+    -------
+    str
+        ``"p"`` and the percentage: 0.1 -> ``"p10"``, 0.975 -> ``"p97.5"``.
+
+    Raises
+    ------
+    ValueError
+        When ``q`` is not strictly between 0 and 1.
+    """
     if not 0.0 < float(q) < 1.0:
         raise ValueError(f"quantile {q!r} must lie strictly between 0 and 1")
     return f"p{round(float(q) * 100, 6):g}"
@@ -74,6 +95,18 @@ def register(name: str):
 
 def make_model(name: str, **params: Any) -> Forecaster:
     """Build a registered model by name with the given parameters.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`MODELS` (the built-in models are registered on first call).
+    **params
+        Passed to the model's constructor.
+
+    Returns
+    -------
+    Forecaster
+        A new, unfitted model.
 
     Raises
     ------

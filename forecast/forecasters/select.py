@@ -92,10 +92,37 @@ def select_model(
 ) -> tuple[str, pd.DataFrame]:
     """Backtest the candidates on one queue and return the best name and the leaderboard.
 
-    Candidates default to ``settings.candidates`` or :data:`AUTO_CANDIDATES`. The
-    winner has the lowest pooled WAPE; a candidate that fails scores NaN (with a
-    :class:`ModelFallbackWarning`). With too little history for a single fold the
-    leaderboard is empty and :data:`DEFAULT_MODEL` is returned.
+    Each candidate gets a rolling-origin backtest (refit per fold); the pick follows
+    :func:`pick_with_margin` on the pooled WAPE. Slower than :func:`choose_fitted`,
+    which scores the candidates' own calibration forecasts instead.
+
+    Parameters
+    ----------
+    history
+        One queue's regularised history (``ds, y``, optional ``aht_s, filled``).
+    events
+        Events table, or None. Models that do not handle events are wrapped with
+        learned event effects when it has rows.
+    settings
+        Supplies ``candidates`` and the fold layout (``backtest_folds``,
+        ``backtest_horizon_days``, ``backtest_step_days``).
+    candidates
+        Model names to try; default ``settings.candidates``, else
+        :data:`AUTO_CANDIDATES`.
+
+    Returns
+    -------
+    (name, leaderboard)
+        The chosen model name and one row per candidate
+        (:data:`LEADERBOARD_COLUMNS`), sorted by WAPE. A candidate that fails, or a
+        history too short for a single fold, scores NaN (failures with a
+        :class:`ModelFallbackWarning`); when none scores, :data:`DEFAULT_MODEL` is
+        chosen.
+
+    Raises
+    ------
+    ModelError
+        When a candidate is not a registered model.
     """
     from ..backtest import backtest, summarise
 
@@ -276,11 +303,32 @@ def choose_fitted(
     The pick follows :func:`pick_with_margin`. Candidates that fail score NaN with a
     :class:`ModelFallbackWarning`.
 
+    Parameters
+    ----------
+    history
+        One queue's regularised history (``ds, y``, optional ``aht_s, filled``).
+    events
+        Events table, or None. Models that do not handle events are wrapped with
+        learned event effects when it has rows.
+    settings
+        Supplies ``candidates`` and ``backtest_folds`` (how many weekly origins a slow
+        model such as Prophet is refitted at to be scored).
+    candidates
+        Model names to try; default ``settings.candidates``, else
+        :data:`AUTO_CANDIDATES`.
+
     Returns
     -------
     (name, model, leaderboard)
         The chosen name, its model fitted on the whole history (None when every
-        candidate failed) and the leaderboard (:data:`LEADERBOARD_COLUMNS`).
+        candidate failed) and the leaderboard (:data:`LEADERBOARD_COLUMNS`, sorted by
+        WAPE). When no candidate scores, the pick is :data:`DEFAULT_MODEL` if it fitted,
+        else the first candidate that did.
+
+    Raises
+    ------
+    ModelError
+        When a candidate is not a registered model.
     """
     from ..backtest import seasonal_naive_mae
 
