@@ -15,6 +15,9 @@ In an events CSV, ``queue``, ``weight`` and ``end`` are optional columns. A date
 without a time in ``start`` means 00:00 of that day; a date without a time in ``end``
 means the *end* of that day (so ``2026-12-25,2026-12-26`` is two whole days); an empty
 ``end`` means one day from ``start``.
+
+:data:`EVENT_TYPES` is the tuple of allowed ``type`` values: ``campaign``, ``outage``,
+``holiday``, ``release``, ``other``. :data:`EVENT_COLUMNS` is the column order above.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ __all__ = [
     "events_in",
 ]
 
+#: the allowed values of the ``type`` column
 EVENT_TYPES = ("campaign", "outage", "holiday", "release", "other")
+#: the columns of an events table, in order
 EVENT_COLUMNS = ("name", "type", "start", "end", "queue", "weight")
 TS_DTYPE = "datetime64[ns]"
 _DATE_ONLY = r"^\d{4}-\d{1,2}-\d{1,2}$"
@@ -286,6 +291,17 @@ def combine_events(*tables: pd.DataFrame | None) -> pd.DataFrame:
     Identical rows are kept once. A holiday that appears more than once for the same
     day and queue (a file's "Christmas" and the calendar's "Christmas Day") is kept
     once, the first table's row winning, so put the user's file first.
+
+    Parameters
+    ----------
+    *tables
+        Events tables; None and empty tables are skipped. A missing ``queue`` column
+        means every queue, a missing ``weight`` column 1.0.
+
+    Returns
+    -------
+    DataFrame
+        One events table (:data:`EVENT_COLUMNS`), sorted by start, name and queue.
     """
     parts = [t for t in tables if t is not None and len(t)]
     if not parts:
@@ -308,14 +324,42 @@ def _defaults(t: pd.DataFrame) -> dict:
 
 
 def events_for_queue(events: pd.DataFrame, queue: str) -> pd.DataFrame:
-    """The events that apply to ``queue``: its own and those for every queue."""
+    """The events that apply to one queue.
+
+    Parameters
+    ----------
+    events
+        An events table.
+    queue
+        The queue name.
+
+    Returns
+    -------
+    DataFrame
+        The rows whose ``queue`` is ``queue`` or missing (every queue), in their order,
+        with a fresh index.
+    """
     q = events["queue"]
     return events[(q.isna() | (q == queue)).to_numpy()].reset_index(drop=True)
 
 
 def events_in(events: pd.DataFrame, start: pd.Timestamp | str,
               end: pd.Timestamp | str) -> pd.DataFrame:
-    """The events overlapping the window ``[start, end)``."""
+    """The events overlapping a time window.
+
+    Parameters
+    ----------
+    events
+        An events table.
+    start, end
+        The window ``[start, end)``, naive local times.
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``event.start < end`` and ``event.end > start``, in their order,
+        with a fresh index.
+    """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     keep = (events["start"] < end) & (events["end"] > start)
     return events[keep.to_numpy()].reset_index(drop=True)
@@ -332,13 +376,35 @@ def add_event(
 ) -> pd.DataFrame:
     """Return a copy of ``events`` with one more event (for what-if scenarios).
 
-    ``end`` defaults to one day after ``start``; a date-only ``end`` string means the
-    end of that day, as in :func:`read_events`.
+    Parameters
+    ----------
+    events
+        The events table to extend; None or empty: start a new one.
+    name
+        What the event is; surrounding whitespace is stripped.
+    type
+        One of :data:`EVENT_TYPES` (any case).
+    start
+        Start, naive local time, inclusive.
+    end
+        End, exclusive; default one day after ``start``. A date-only string means the
+        end of that day, as in :func:`read_events`.
+    queue
+        The queue it applies to; None: every queue.
+    weight
+        Scales the learned effect (1 = as learned, 0 = ignore).
+
+    Returns
+    -------
+    DataFrame
+        ``events`` combined with the new row (:func:`combine_events`: an identical
+        row, or a holiday already there for that day and queue, is not added twice).
 
     Raises
     ------
     DataValidationError
-        Unknown type, empty name, end not after start, weight not a number >= 0.
+        Unknown type, empty name, end not after start, a date outside the years 1900
+        to 2199, weight not a number >= 0.
     """
     if not isinstance(name, str) or not name.strip():
         raise DataValidationError("event name must be a non-empty string")
