@@ -621,6 +621,18 @@ def apply_calibration(
     keys
         Which values to take from the calibration.
 
+    Returns
+    -------
+    PlanConfig
+        A copy with the values applied to the mapped queues' sections (for ``"*"``:
+        to the voice sections, and to the defaults when their channel is voice) and
+        recorded in :attr:`PlanConfig.calibrated`.
+
+    Raises
+    ------
+    ConfigError
+        When ``queues`` names a queue that is not in the calibration.
+
     Notes
     -----
     What was set is recorded in :attr:`PlanConfig.calibrated` (queue or ``"*"`` ->

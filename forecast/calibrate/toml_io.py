@@ -83,6 +83,24 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read a calibration written as params.toml or JSON.
 
     The values a plan takes are those of ``[queues.<name>]``: edit them there.
+
+    Parameters
+    ----------
+    path
+        A params.toml from ``wfm calibrate`` (UTF-8), or the JSON of
+        :meth:`Calibration.to_json` (a ``.json`` suffix; any other is read as TOML).
+
+    Returns
+    -------
+    Calibration
+        With each queue's plan values taken from its ``[queues.<name>]`` table.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file (and the key where there is one): file missing, not valid
+        TOML/JSON, not a calibration written by forecast, or a ``[queues.<name>]``
+        value that is invalid or belongs to no calibrated queue.
     """
     path = Path(path)
     if not path.is_file():

@@ -16,7 +16,24 @@ from .regularise import RegulariseReport
 
 @dataclass(frozen=True)
 class VolumeSummary:
-    """A planner-readable account of a volume table (what ``wfm check`` prints)."""
+    """A planner-readable account of a volume table (what ``wfm check`` prints).
+
+    Attributes
+    ----------
+    rows
+        Rows in the table.
+    queues
+        Queue names, sorted.
+    first, last
+        Earliest and latest interval start.
+    interval_s
+        The data's interval (:func:`~forecast.data.infer_interval_s`).
+    per_queue
+        Indexed by queue: ``rows``, ``first``, ``last``, ``volume`` and, when the
+        table has ``aht_s``, the volume-weighted mean AHT (NaN where none is known).
+    report
+        The :class:`RegulariseReport` passed to :func:`describe_volumes`, if any.
+    """
 
     rows: int
     queues: tuple[str, ...]
@@ -47,7 +64,26 @@ def describe_volumes(volumes: pd.DataFrame, report: RegulariseReport | None = No
                      ) -> VolumeSummary:
     """Summarise a volume table: queues, rows, span, interval, and per queue the
     volume and mean AHT; with a :class:`RegulariseReport`, its hours, gaps and
-    dropped volume too. ``str()`` of the result is what ``wfm check`` prints."""
+    dropped volume too.
+
+    Parameters
+    ----------
+    volumes
+        A long volume table (``queue, ds, y``, optional ``aht_s``) with at least one
+        row.
+    report
+        What :func:`~forecast.data.regularise` did to it, printed after the summary.
+
+    Returns
+    -------
+    VolumeSummary
+        ``str()`` of it is what ``wfm check`` prints.
+
+    Raises
+    ------
+    DataValidationError
+        When ``volumes`` has no rows (no interval to infer).
+    """
     g = volumes.groupby("queue", sort=True)
     per = pd.DataFrame({
         "rows": g.size(),

@@ -15,9 +15,23 @@ from ._common import DAY_S
 
 def infer_interval_s(volumes: pd.DataFrame) -> int:
     """The data's interval: the most common positive gap between consecutive
-    timestamps of a queue within one day, in seconds.
+    timestamps of a queue within one day.
 
-    Returns 86400 when no day holds two timestamps (daily data).
+    Parameters
+    ----------
+    volumes
+        A volume table with ``ds`` and, optionally, ``queue`` (gaps are taken within
+        each queue).
+
+    Returns
+    -------
+    int
+        Seconds; 86400 when no day holds two timestamps (daily data).
+
+    Raises
+    ------
+    DataValidationError
+        When ``volumes`` has no rows.
     """
     if volumes.empty:
         raise DataValidationError("no rows to infer the interval from")
@@ -66,6 +80,27 @@ def infer_hours(
       bridged, and the day's hours are the longest run of open slots (one span a
       day: a tail of calls after midnight belongs to the evening before and is left
       out).
+
+    Parameters
+    ----------
+    one_queue_table
+        One queue's rows (``ds``, ``y``; a ``queue`` column, if any, holds one name).
+    interval_s
+        Slot length in seconds (the grid the hours are given on).
+    min_day_share, min_slot_share, min_contact_share, min_volume_share, max_gap_s
+        The thresholds of the rule above.
+
+    Returns
+    -------
+    OpeningHours
+        One span per weekday, or None for a closed weekday.
+
+    Raises
+    ------
+    DataValidationError
+        When the table has no rows.
+    ValueError
+        When it holds more than one queue.
     """
     if one_queue_table.empty:
         raise DataValidationError("no rows to infer opening hours from")

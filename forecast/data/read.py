@@ -151,6 +151,21 @@ def read_volumes_for(config: PlanConfig) -> pd.DataFrame:
     encoding, plausibility bound) and ``config.timezone``. A file without a queue
     column, when ``data.queue`` is not set and the configuration has exactly one
     ``[queues.X]`` section, is read as queue ``X``.
+
+    Parameters
+    ----------
+    config
+        The plan configuration.
+
+    Returns
+    -------
+    DataFrame
+        The long volume table, as :func:`read_volumes` returns it.
+
+    Raises
+    ------
+    DataValidationError
+        As :func:`read_volumes`: one line naming the file, row and column.
     """
     src = config.data
     return read_volumes(

@@ -113,7 +113,16 @@ class QueueReport:
 
 @dataclass(frozen=True)
 class RegulariseReport:
-    """Per-queue :class:`QueueReport` entries; ``str()`` gives a readable summary."""
+    """What :func:`regularise` did, per queue; ``str()`` gives a readable summary.
+
+    Attributes
+    ----------
+    interval_s
+        The interval the queues were regularised to, in seconds.
+    queues
+        Queue name -> :class:`QueueReport` (rows, hours used, gaps filled, rows and
+        volume dropped).
+    """
 
     interval_s: int
     queues: dict[str, QueueReport] = field(default_factory=dict)
@@ -487,6 +496,30 @@ def future_grid(
     open) and skipping local times that do not exist in ``timezone`` (the
     spring-forward hour). With history ending on 2026-11-15, ``days=42`` gives
     2026-11-16 00:00 up to 2026-12-27 23:59.
+
+    Parameters
+    ----------
+    after
+        The last interval start of the history (naive local time).
+    days
+        Whole days after ``after``'s day to cover (>= 0).
+    interval_s
+        Interval length in seconds; must divide a day.
+    hours
+        Opening hours to keep; None: every interval.
+    timezone
+        IANA zone whose nonexistent local times are skipped; None: none skipped.
+
+    Returns
+    -------
+    DatetimeIndex
+        Naive local interval starts, named ``ds``.
+
+    Raises
+    ------
+    ValueError
+        When ``days`` < 0, ``interval_s`` does not divide a day, or ``after`` has a
+        time zone.
     """
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
