@@ -46,6 +46,7 @@ def build_manifest(
     failures: dict[str, str],
     outputs: list[Path],
     settings: dict[str, Any] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """Assemble the manifest of a run.
 
@@ -63,6 +64,10 @@ def build_manifest(
         The files written (hashed here).
     settings
         Run options (quantile, workers, what-if changes ...).
+    warnings
+        Warnings about the run as a whole: data repaired on reading (gaps filled,
+        rows dropped, queues left out), calibration notes. A queue's own warnings are
+        in ``models``.
     """
     from .store import library_versions
 
@@ -81,6 +86,7 @@ def build_manifest(
         "versions": library_versions(),
         "models": models,
         "failures": failures,
+        "warnings": list(dict.fromkeys(warnings or [])),
         "outputs": {p.name: file_sha256(p) for p in sorted(outputs)},
     }
 

@@ -472,6 +472,15 @@ def _check_quantile(quantile: float | None) -> None:
                           key="quantile")
 
 
+def calibrated_values(config: PlanConfig, name: str) -> dict[str, float]:
+    """The calibrated values a queue is planned with (empty when none): its own, else
+    a pooled calibration's (``"*"``) for a voice queue."""
+    values = config.calibrated.get(name)
+    if values is None and config.queue(name).channel == "voice":
+        values = config.calibrated.get("*")
+    return dict(values or {})
+
+
 def _calibration_notes(config: PlanConfig, names: list[str],
                        notes: dict[str, str]) -> list[str]:
     """Add to ``notes`` (queue -> warning) which calibrated values each planned queue
@@ -479,9 +488,7 @@ def _calibration_notes(config: PlanConfig, names: list[str],
     if not config.calibrated:
         return []
     for name in names:
-        values = config.calibrated.get(name)
-        if values is None and config.queue(name).channel == "voice":
-            values = config.calibrated.get("*")
+        values = calibrated_values(config, name)
         if values:
             text = "calibration applied: " + ", ".join(f"{k} {v:g}" for k, v in values.items())
             notes[name] = f"{notes[name]}; {text}" if name in notes else text

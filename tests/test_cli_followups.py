@@ -35,3 +35,41 @@ def test_whatif_shows_a_dash_not_nan_for_a_queue_without_contacts():
     assert result.exit_code == 0, result.output
     assert "nan" not in result.output
     assert 'SL "-": no contacts to serve' in result.output
+
+
+def test_calibrate_prints_the_values_the_plan_uses_beside_the_measurements(tmp_path):
+    from pathlib import Path
+
+    records = Path(__file__).parent / "data" / "records_technion.tsv"
+    result = CliRunner().invoke(wfm, ["calibrate", str(records), "--format", "technion",
+                                      "--pool", "all", "--out", str(tmp_path), "--no-chart"])
+    assert result.exit_code == 0, result.output
+    assert "measured mean patience 94 s" in result.output
+    assert "the plan uses: 5 calls, aht_s 102.8" in result.output
+    assert "aht_s = 102.8" in (tmp_path / "params.toml").read_text()
+
+
+def test_check_reports_a_misspelt_queue_section_before_anything_else(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "fixtures" / "example"
+    for name in ("volumes.csv.gz", "events.csv"):
+        shutil.copy(example / name, tmp_path / name)
+    config = tmp_path / "centre.toml"
+    config.write_text((example / "centre.toml").read_text().replace("[queues.voice]",
+                                                                     "[queues.voic]"))
+    result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: {config}, key 'queues.voic': no such queue in the volumes (queues in the "
+        "data: chat, email, social, voice); did you mean 'voice'?"]
+
+
+def test_check_shows_when_a_deferred_team_works_beside_when_contacts_arrive():
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[1] / "fixtures" / "example" / "centre.toml"
+    result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "queue email: the team works mon 08:00-18:00" in result.output

@@ -300,9 +300,9 @@ def test_a_horizon_without_open_hours_fails_with_a_clear_line_per_queue(tmp_path
     assert not out.exists()  # a folder this run created is removed again on failure
 
 
-def test_a_configured_queue_missing_from_the_data_is_reported_by_check(tmp_path):
+def test_a_configured_queue_missing_from_the_data_stops_check(tmp_path):
     config = tiny_centre(tmp_path)
     config.write_text(config.read_text() + '\n[queues.email]\nchannel = "email"\n')
     result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
-    assert result.exit_code == 0
-    assert "queues configured but absent from the volumes: email" in result.output
+    assert result.exit_code == 1
+    assert "key 'queues.email': no such queue in the volumes" in result.output

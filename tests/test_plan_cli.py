@@ -165,6 +165,8 @@ def test_a_failing_queue_exits_3_and_the_others_are_written(tmp_path, fast_confi
 
 
 def test_calibration_from_call_records_changes_the_voice_plan(tmp_path, fast_config):
+    import json
+
     config = fast_config(tmp_path)
     records = Path(__file__).parent / "data" / "records_technion.tsv"
     calibrated = run("calibrate", records, "--format", "technion", "--pool", "all",
@@ -182,8 +184,9 @@ def test_calibration_from_call_records_changes_the_voice_plan(tmp_path, fast_con
     # abandon, and the plan changes
     assert with_patience["abandonment"].mean() > base["abandonment"].mean()
     assert not with_patience["agents_required"].equals(base["agents_required"])
-    manifest = (tmp_path / "cal_plan" / "manifest.json").read_text()
-    assert '"calibration": "params.toml"' in manifest
+    manifest = json.loads((tmp_path / "cal_plan" / "manifest.json").read_text())
+    assert manifest["settings"]["calibration"]["file"] == "params.toml"
+    assert set(manifest["settings"]["calibration"]["applied"]) == {"voice"}
     missing = CliRunner().invoke(wfm, [*args, "--out", str(tmp_path / "x"), "--calibration",
                                        str(tmp_path / "nope.toml")])
     assert missing.exit_code in (1, 2) and not (tmp_path / "x" / "plan.csv").exists()
@@ -212,6 +215,7 @@ def test_pooled_calibration_changes_the_voice_plan_only_and_says_so(tmp_path, fa
     manifest = json.loads((tmp_path / "cal_plan" / "manifest.json").read_text())
     assert manifest["models"]["voice"]["warnings"][0].startswith("calibration applied: ")
     assert manifest["config"]["calibrated"]["*"]["aht_s"] == 102.8
+    assert set(manifest["settings"]["calibration"]["applied"]) == {"voice"}
 
 
 @pytest.mark.parametrize("old, new, text", [
@@ -229,3 +233,18 @@ def test_config_mistakes_exit_1_naming_the_file_and_key(tmp_path, fast_config, o
     assert result.exit_code == 1
     assert f"centre.toml, {text}" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_data_repaired_on_reading_is_kept_in_the_manifest(tmp_path, fast_config):
+    import json
+
+    config = fast_config(tmp_path)
+    volumes = tmp_path / "volumes.csv.gz"
+    table = pd.read_csv(volumes)
+    day = table["timestamp"].str[:10] == table["timestamp"].str[:10].iloc[len(table) // 2]
+    table[~(day & (table["queue"] == "voice"))].to_csv(volumes, index=False)
+    result = run("plan", config, "--no-charts", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    filled = [w for w in manifest["warnings"] if "filled" in w]
+    assert filled and filled[0].startswith("filled 24 missing interval(s)")

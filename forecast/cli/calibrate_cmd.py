@@ -190,7 +190,7 @@ def calibrate_cmd(
         )
         line = (
             f"  {name}: {q.calls:,} calls, AHT {h.mean_s:.0f} s (CV {h.cv:.2f}), "
-            f"patience {patience}"
+            f"measured mean patience {patience}"
         )
         if a is not None:
             line += (
@@ -200,6 +200,7 @@ def calibrate_cmd(
                 + (" (at the edge of the search range: not identified)" if a.at_bound else "")
             )
         click.echo(line)
+        click.echo(f"    the plan uses: {q.describe().split(': ', 1)[1]}")
     if scores is not None:
         for row in scores[scores["model"] != "Erlang C"].itertuples():
             click.echo(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..config import check_timezone, load_config
+from ..config import check_queues, check_timezone, load_config
 from ..data import DEFAULT_MAX_VOLUME, describe_volumes, hours_for, read_volumes, regularise
 from ..events import combine_events, events_in, holiday_events, read_events
 from ..exceptions import ConfigError, DataRepairWarning
@@ -134,8 +134,16 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
     summary = describe_volumes(table, report)
     ev_path = events_path if events_path is not None else (src.events if src else None)
     events = read_events(ev_path) if ev_path is not None else None  # fail before printing
+    section_warnings = check_queues(cfg, table["queue"].unique()) if cfg is not None else {}
     click.echo(f"volumes: {volumes}")
     click.echo(str(summary))
+    for name in sorted(table["queue"].unique()) if cfg is not None else ():
+        queue = cfg.queue(str(name))
+        if queue.is_deferred and queue.hours is not None:
+            click.echo(f"queue {name}: the team works {queue.hours.describe()} (config); the "
+                       "hours above are when its contacts arrive")
+    for name, text in section_warnings.items():
+        click.echo(f"warning: queue '{name}': {text}")
 
     last = summary.last
     if events is not None:
@@ -168,11 +176,6 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
                            f"{ev['type']:<8}  {ev['name']} ({where})")
         else:
             click.echo("future events: none after the end of the history")
-    if cfg is not None:
-        missing = sorted(set(cfg.queues) - set(table["queue"].unique()))
-        if missing:
-            click.echo(f"warning: queues configured but absent from the volumes: "
-                       f"{', '.join(missing)}")
     click.echo("ok: the data can be planned")
 
 

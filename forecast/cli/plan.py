@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import click
 
+from ..exceptions import DataRepairWarning, ForecastWarning
 from . import EXIT_DATA, EXIT_PARTIAL
 from ._common import RunLog, check_queues, config_argument, log_format_option, resolve_config
 
@@ -92,7 +94,7 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
     """
     from ..atomic import output_lock, remove_stale_outputs
     from ..manifest import build_manifest, previous_outputs, write_manifest
-    from ..plan import build_plan, load_inputs
+    from ..plan import build_plan, calibrated_values, load_inputs
     from ..planwriter import PlanWriter
     from ..store import load_models
 
@@ -103,7 +105,13 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
 
         cfg = apply_calibration(cfg, load_calibration(calibration_path))
     started = time.monotonic()
-    inputs = load_inputs(cfg)  # bad data stops here, before the output folder is touched
+    with warnings.catch_warnings(record=True) as intake:  # shown, and kept for the manifest
+        warnings.simplefilter("always")
+        inputs = load_inputs(cfg)  # bad data stops here, before the output folder is touched
+    for w in intake:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    intake_warnings = [str(w.message) for w in intake
+                       if issubclass(w.category, DataRepairWarning | ForecastWarning)]
     if queues:
         check_queues(queues, inputs.queues)
     with output_lock(out_dir, wait_s=wait_s):
@@ -147,8 +155,12 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
             settings={"quantile": quantile, "volume": result.volume_column,
                       "models_dir": None if models_dir is None else str(models_dir),
                       "calibration": None if calibration_path is None
-                      else calibration_path.name,
-                      "formats": list(formats)})
+                      else {"file": calibration_path.name,
+                            "applied": {q: calibrated_values(cfg, q)
+                                        for q in result.queues
+                                        if calibrated_values(cfg, q)}},
+                      "formats": list(formats)},
+            warnings=intake_warnings + list(result.warnings))
         write_manifest(manifest, out_dir)
         remove_stale_outputs(out_dir, earlier, written)
 
