@@ -721,3 +721,13 @@ def test_params_toml_labels_each_figure_it_writes(roster_calibration):
     described = care.describe()
     for key, value in values.items():
         assert f"{key} {value:g} (" in described
+
+
+def test_a_calibration_file_that_is_not_utf8_is_a_one_line_config_error(tmp_path):
+    from forecast.calibrate import load_calibration
+    from forecast.exceptions import ConfigError
+
+    bad = tmp_path / "params.toml"
+    bad.write_bytes(b"[queues.voice]\naht_s = 1\xff\n")
+    with pytest.raises(ConfigError, match=r"params.toml.*not UTF-8 text"):
+        load_calibration(bad)

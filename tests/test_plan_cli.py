@@ -247,4 +247,5 @@ def test_data_repaired_on_reading_is_kept_in_the_manifest(tmp_path, fast_config)
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     filled = [w for w in manifest["warnings"] if "filled" in w]
-    assert filled and filled[0].startswith("filled 24 missing interval(s)")
+    assert filled == ["filled 24 missing interval(s) with the same slot of the nearest week "
+                      "in voice (24)"]

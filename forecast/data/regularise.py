@@ -258,9 +258,9 @@ def _warn(report: RegulariseReport, timezone: str | None) -> None:
     queues = report.queues.values()
     texts = []
     if report.filled_rows:
-        n_q = sum(1 for r in queues if r.filled_rows)
-        texts.append(f"filled {report.filled_rows:,} missing interval(s) in {n_q} queue(s) "
-                     "with the same slot of the nearest week")
+        texts.append(f"filled {report.filled_rows:,} missing interval(s) with the same slot "
+                     "of the nearest week in " + _list(f"{r.queue} ({r.filled_rows:,})"
+                                                       for r in queues if r.filled_rows))
     outside = [r for r in queues if r.outside_volume > 0 and not r.left_out]
     if outside:
         texts.append(
