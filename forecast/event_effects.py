@@ -300,6 +300,18 @@ def learn_event_effects(history: pd.DataFrame, events: pd.DataFrame | None, *,
         Pseudo-count pulling next-day estimates (each from a single noisy day)
         towards "no effect": an estimate from ``n`` days keeps ``n / (n + shrink_post)``
         of its deviation from 1.
+
+    Returns
+    -------
+    EventEffects
+        A :class:`TypeEffect` (``source="learned"``) for each event type that has, in
+        the history's time span, an event with weight > 0 over usable intervals (not
+        gap-filled, with a no-event expectation), a next open day after such an event,
+        or a closed holiday; types without one are left out, so
+        :meth:`EventEffects.effect` falls back to :data:`PRIOR_EFFECTS`. The
+        ``closed_holidays`` are the holidays of which no interval was observed (all
+        gap-filled), or whose observed intervals had no contacts where at least 5 were
+        expected. Empty when no event overlaps the history.
     """
     h = prepare_history(history)
     ev = _clean_events(events)
@@ -474,6 +486,29 @@ class EventAdjusted(Forecaster):
 
     def predict(self, horizon, events: pd.DataFrame | None = None,
                 quantiles=DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Forecast the given future interval starts with the events' effects applied.
+
+        Parameters
+        ----------
+        horizon
+            Future interval starts.
+        events
+            Events table; intervals inside an event, or on the next open day after
+            one, have the base model's forecast scaled (:meth:`EventEffects.multiplier`).
+        quantiles
+            Quantiles to forecast besides the mean.
+
+        Returns
+        -------
+        DataFrame
+            ``ds``, ``mean`` and one column per quantile, the mean and quantiles
+            multiplied by the events' multipliers.
+
+        Raises
+        ------
+        NotFittedError
+            When the model has not been fitted.
+        """
         if not hasattr(self, "base_"):
             from .exceptions import NotFittedError
 

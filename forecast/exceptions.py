@@ -29,6 +29,10 @@ class ForecastError(Exception):
 class DataValidationError(ForecastError, ValueError):
     """An input data file (volumes, events, call records, forecast table) is invalid.
 
+    The message (``str(error)``) is one line: ``"<file>, row <row>, column '<column>':
+    <message>"``, naming only the parts that are known, with runs of whitespace in
+    ``message`` collapsed to single spaces.
+
     Parameters
     ----------
     message
@@ -36,6 +40,15 @@ class DataValidationError(ForecastError, ValueError):
     file, row, column
         Where the problem is, when known. ``row`` is the 1-based line number in
         the file, counting the header as line 1, so it matches what an editor shows.
+
+    Attributes
+    ----------
+    file
+        ``file`` as a string, or None.
+    row, column
+        As given, or None.
+    reason
+        ``message`` as given, without the location.
     """
 
     def __init__(
@@ -66,7 +79,30 @@ class DataValidationError(ForecastError, ValueError):
 
 
 class ConfigError(ForecastError, ValueError):
-    """The plan configuration is invalid; the message names the key and the allowed values."""
+    """The plan configuration (or a setting passed in code) is invalid.
+
+    The message (``str(error)``) is one line: ``"<file>, key '<key>': <message>"``,
+    naming only the parts that are known, with runs of whitespace in ``message``
+    collapsed to single spaces. Messages name the allowed values where there is a
+    fixed set.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what was expected.
+    file
+        The configuration file the setting came from, when known.
+    key
+        The setting at fault, as written in the file (``"queues.voice.hours"``) or the
+        name of the argument or option (``"quantile"``), when known.
+
+    Attributes
+    ----------
+    file
+        ``file`` as a string, or None.
+    key
+        As given, or None.
+    """
 
     def __init__(self, message: str, *, file: str | Path | None = None, key: str | None = None):
         self.file = str(file) if file is not None else None

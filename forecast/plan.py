@@ -56,7 +56,22 @@ HISTORY_KEPT_WEEKS = 8
 
 @dataclass
 class PlanInputs:
-    """Validated inputs of a run: the regularised history and the events table."""
+    """Validated inputs of a run: the regularised history and the events table.
+
+    Attributes
+    ----------
+    config
+        The plan configuration the inputs were read for.
+    history
+        Every queue's regularised history (``queue, ds, y[, aht_s, abandoned], filled``),
+        as :func:`forecast.data.regularise` returns it.
+    events
+        The combined events table: the events file, the public holidays of
+        ``holidays_country`` and any extra events.
+    report
+        The :class:`~forecast.data.RegulariseReport` of the history (rows dropped,
+        gaps filled).
+    """
 
     config: PlanConfig
     history: pd.DataFrame
@@ -65,36 +80,91 @@ class PlanInputs:
 
     @property
     def queues(self) -> list[str]:
+        """The queue names in the history, sorted."""
         return sorted(self.history["queue"].unique())
 
 
 @dataclass
 class QueuePlan:
-    """Everything planned for one queue."""
+    """Everything planned for one queue.
+
+    Attributes
+    ----------
+    queue
+        The queue name.
+    model
+        Name of the model that made the forecast.
+    forecast
+        The forecast over the plan horizon: ``ds, mean``, one column per quantile
+        (``p80``...), ``aht_s``, ``model``, ``queue``.
+    plan
+        The staffing plan, one row per interval (the queue's rows of plan.csv):
+        ``queue, ds``, the ``volume`` staffed for (the mean or the chosen quantile,
+        negatives clipped to 0, what-if scaling applied), ``aht_s``, the staffing
+        columns (:data:`forecast.staffing.STAFFING_COLUMNS`), ``volume_mean`` and the
+        quantile columns.
+    history
+        The last :data:`HISTORY_KEPT_WEEKS` weeks of the queue's regularised history,
+        for charts; the full history stays in :class:`PlanInputs`.
+    leaderboard
+        Backtest scores of the candidate models; None when the model was fixed by
+        the configuration or loaded from the store.
+    warnings
+        The ``ForecastWarning`` messages raised while forecasting the queue, each once;
+        :func:`build_plan` puts its notes about the queue first (no section of its own
+        in the config, calibrated values applied).
+    reason
+        One line explaining the choice of model.
+    daily
+        The queue's rows of daily.csv (:func:`daily_summary`), made where the queue
+        was planned; None when not made (a what-if restaff, a run with ``keep=False``).
+    csv_rows
+        Its plan.csv rows, formatted where it was planned (runs that stream to disk);
+        None otherwise.
+    """
 
     queue: str
     model: str
     forecast: pd.DataFrame
     plan: pd.DataFrame
-    history: pd.DataFrame  #: the last HISTORY_KEPT_WEEKS weeks, for charts
+    history: pd.DataFrame
     leaderboard: pd.DataFrame | None = None
-    warnings: list[str] = field(default_factory=list)  #: ForecastWarnings raised for the queue
-    reason: str = ""  #: why this model
-    daily: pd.DataFrame | None = None  #: the queue's rows of daily.csv (made where it ran)
-    csv_rows: str | None = None  #: its plan.csv rows, formatted where it ran (streamed runs)
+    warnings: list[str] = field(default_factory=list)
+    reason: str = ""
+    daily: pd.DataFrame | None = None
+    csv_rows: str | None = None
 
 
 @dataclass
 class PlanResult:
-    """A whole plan: per-queue results and the combined tables."""
+    """A whole plan: per-queue results and the combined tables.
+
+    Attributes
+    ----------
+    config
+        The plan configuration the plan was made with.
+    queues
+        Queue name -> :class:`QueuePlan`, in planning order, for the queues planned
+        successfully. A run with ``keep=False`` keeps only each queue's model, reason
+        and warnings (empty tables).
+    events
+        The events table of the run (past events taught the models, future ones
+        were applied).
+    volume_column
+        The forecast column staffed for: ``"mean"``, or the quantile's column
+        (``"p80"`` for 0.8).
+    failures
+        Queue name -> one-line reason, for the queues that could not be planned.
+    warnings
+        Warnings about the run as a whole (also raised as ``ForecastWarning``); those
+        about one queue are in its :attr:`QueuePlan.warnings`.
+    """
 
     config: PlanConfig
     queues: dict[str, QueuePlan]
     events: pd.DataFrame
     volume_column: str
     failures: dict[str, str] = field(default_factory=dict)
-    #: warnings about the run as a whole (also raised as ``ForecastWarning``); those about
-    #: one queue are in its :attr:`QueuePlan.warnings`
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -114,7 +184,33 @@ class PlanResult:
 
     def write(self, out_dir: str | Path, *, charts: bool = True,
               formats: tuple[str, ...] = ("csv",)) -> list[Path]:
-        """Write plan.csv, daily.csv (and the other ``formats``) and charts to ``out_dir``."""
+        """Write plan.csv, daily.csv (and the other ``formats``) and charts to ``out_dir``.
+
+        Parameters
+        ----------
+        out_dir
+            Target folder (created if missing).
+        charts
+            ``True``: a ``chart_<queue>.png`` per queue; ``"all"``: also the staffing
+            heatmap and peaks charts; ``False``: no PNG files.
+        formats
+            Any of ``"csv"``, ``"parquet"``, ``"xlsx"``, ``"html"``; plan.csv and
+            daily.csv are always written.
+
+        Returns
+        -------
+        list of Path
+            The files written, in writing order.
+
+        Raises
+        ------
+        ValueError
+            For an unknown format or ``charts`` value.
+
+        See Also
+        --------
+        forecast.report.write_plan_outputs
+        """
         from .report import write_plan_outputs
 
         if tuple(formats) == ("csv",):
@@ -124,8 +220,38 @@ class PlanResult:
 
 def load_inputs(config: PlanConfig | str | Path, *,
                 extra_events: pd.DataFrame | None = None) -> PlanInputs:
-    """Read and validate the volumes and events named by ``config`` (a
-    :class:`~forecast.config.PlanConfig` or the path of its TOML file)."""
+    """Read and validate the volumes and events named by a plan configuration.
+
+    The volumes are read with the configured column mapping and put on the regular
+    grid of each queue's arrival intervals (:func:`forecast.data.regularise`). The
+    events table combines the events file (when configured), the public holidays of
+    ``holidays_country`` from the start of the data to ``horizon_days + 7`` days after
+    its end (when configured) and ``extra_events``.
+
+    Parameters
+    ----------
+    config
+        A :class:`~forecast.config.PlanConfig`, or the path of its TOML file.
+    extra_events
+        An events table added to the configured events (what-if events).
+
+    Returns
+    -------
+    PlanInputs
+        The configuration, the regularised history of every queue, the combined
+        events table and the regularisation report.
+
+    Raises
+    ------
+    DataValidationError
+        When the volumes or events file is invalid (one line naming the file, row and
+        column), or no interval of the data lies inside the opening hours.
+    ConfigError
+        When the TOML file cannot be loaded, or the holiday country or subdivision is
+        unknown.
+    TypeError
+        When ``config`` is neither a ``PlanConfig`` nor a path.
+    """
     config = _as_config(config)
     volumes = data_io.read_volumes_for(config)
     history, report = data_io.regularise(
@@ -315,6 +441,24 @@ def plan_queue(
         What-if adjustments of volume and handle time.
     model
         A fitted model to reuse instead of choosing and fitting one.
+
+    Returns
+    -------
+    QueuePlan
+        The forecast, the staffing plan and its daily summary, the last
+        :data:`HISTORY_KEPT_WEEKS` weeks of history, how the model was chosen, and the
+        ``ForecastWarning`` messages raised while forecasting (recorded, not re-raised).
+
+    Raises
+    ------
+    ConfigError
+        When ``quantile`` is not strictly between 0 and 1, or the queue has no open
+        interval in the horizon.
+    TypeError
+        When ``quantile`` is not a number.
+    ModelError
+        When the configured model is not a registered model, or the fallback
+        ``slot_mean`` cannot be fitted either.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ForecastWarning)
@@ -400,6 +544,24 @@ def build_plan(
     -------
     PlanResult
         Failed queues are listed in ``failures`` (queue -> one-line reason).
+
+    Raises
+    ------
+    ConfigError
+        When ``quantile`` is not strictly between 0 and 1, ``queues`` names a queue
+        that is not in the data, a ``[queues.X]`` section names a queue that is not
+        in the data (see :func:`forecast.config.check_queues`), or the TOML file
+        cannot be loaded.
+    DataValidationError
+        When the volumes or events file is invalid (see :func:`load_inputs`).
+    TypeError
+        When ``config`` is neither a ``PlanConfig`` nor a path, or ``quantile`` is
+        not a number.
+
+    Warns
+    -----
+    ForecastWarning
+        For each warning about the run as a whole (also in ``PlanResult.warnings``).
     """
     from .parallel import make_runner, run_per_queue
 
@@ -473,8 +635,22 @@ def _check_quantile(quantile: float | None) -> None:
 
 
 def calibrated_values(config: PlanConfig, name: str) -> dict[str, float]:
-    """The calibrated values a queue is planned with (empty when none): its own, else
-    a pooled calibration's (``"*"``) for a voice queue."""
+    """The calibrated values recorded for a queue, as the manifest and warnings show them.
+
+    Parameters
+    ----------
+    config
+        The plan configuration (see :attr:`PlanConfig.calibrated`).
+    name
+        The queue name.
+
+    Returns
+    -------
+    dict
+        Setting -> value (``aht_s``, ``patience_s``, ``availability``): those
+        recorded for the queue itself when it was calibrated, else, for a queue whose
+        channel is voice, those of a pooled calibration (``"*"``); empty when none.
+    """
     values = config.calibrated.get(name)
     if values is None and config.queue(name).channel == "voice":
         values = config.calibrated.get("*")
@@ -525,6 +701,26 @@ def daily_summary(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float) 
 
     FTE for a day is the day's scheduled agent-hours divided by one full-time agent's
     daily hours (``hours_per_fte / 5``).
+
+    Parameters
+    ----------
+    plan
+        A plan table (:attr:`QueuePlan.plan`): ``queue, ds, volume, agents_scheduled,
+        cost, service_level``, one row per interval.
+    interval_s
+        Length of an interval in seconds.
+    hours_per_fte
+        Contracted hours a week of one full-time agent.
+
+    Returns
+    -------
+    DataFrame
+        One row per queue and day (the daily.csv table), sorted by queue and date:
+        ``queue``, ``date`` (midnight of the day of ``ds``), ``volume`` (sum),
+        ``agent_hours`` (scheduled agents x interval hours, summed), ``fte``,
+        ``peak_agents`` (most agents scheduled in an interval), ``cost`` (sum) and
+        ``service_level`` (mean of the intervals' service levels weighted by volume, an
+        interval without one counting as fully served; NaN on a day without volume).
     """
     interval_h = interval_s / 3600.0
     frame = plan.assign(

@@ -78,10 +78,43 @@ def fit_models(
 ) -> tuple[list[Path], dict[str, str]]:
     """Choose and fit each queue's model and save it to ``models_dir``.
 
+    Each queue's model is chosen and fitted as :func:`forecast.build_plan` would
+    (the configured model, or the backtest winner for ``"auto"``) on its whole
+    history, and saved as ``<models_dir>/<queue>.json`` with its metadata (library
+    versions, training window and rows, a fingerprint of the history, the backtest
+    leaderboard, the reason for the choice); ``SUMMARY.md`` lists the queues fitted in
+    this run.
+    A queue that fails does not stop the others.
+
+    Parameters
+    ----------
+    config
+        The plan configuration.
+    models_dir
+        Folder the files are written to (created if missing); each file is written
+        atomically and replaces the queue's earlier one.
+    inputs
+        Already loaded inputs (skips reading the files again).
+    queues
+        Fit these queues only; default every queue in the data.
+    workers, scheduler
+        Where per-queue work runs, as for :func:`forecast.build_plan`.
+    progress
+        Called as ``progress(queue, done, total, seconds_elapsed)`` after each queue.
+
     Returns
     -------
     (list of Path, dict)
-        The files written, and the queues that failed with their reasons.
+        The files written (one JSON file per queue fitted, then ``SUMMARY.md``), and
+        the queues that failed, queue -> one-line reason.
+
+    Raises
+    ------
+    DataValidationError, ConfigError
+        When the inputs cannot be loaded (see :func:`forecast.load_inputs`).
+    ConfigError
+        When the Dask ``scheduler`` cannot be used (Dask not installed, scheduler
+        unreachable).
     """
     from . import events as events_io
 
@@ -155,10 +188,33 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
                 histories: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
     """Load the stored model of each queue.
 
+    Parameters
+    ----------
+    models_dir
+        The folder :func:`fit_models` wrote.
+    queues
+        The queues whose models to load.
+    histories
+        Queue -> its current regularised history. When given, a queue whose history
+        differs from the one its model was fitted on (by the fingerprint
+        :func:`history_sha256` stored with the model) gets a warning.
+
+    Returns
+    -------
+    dict
+        Queue -> fitted model, ready for ``build_plan(..., models=...)``.
+
     Raises
     ------
     DataValidationError
-        When a queue has no stored model or its file is not a valid model record.
+        When the folder does not exist, a queue has no stored model, or its file is
+        not UTF-8 JSON with the ``"forecast-model/1"`` format.
+
+    Warns
+    -----
+    StaleModelWarning
+        For each queue whose data changed since its model was fitted (with
+        ``histories`` only).
     """
     import warnings
 

@@ -57,6 +57,14 @@ class WhatIf:
         Names of events taken out of the calendar.
     queues
         Queues the changes apply to (``None``: all); a single name is one queue.
+
+    Raises
+    ------
+    ConfigError
+        On construction, when ``volume_scale`` or ``aht_scale`` is negative or not
+        finite, ``shrinkage`` or ``service_level`` is outside [0, 1),
+        ``max_occupancy`` outside [0, 1], or ``answer_s`` negative; the key names the
+        field.
     """
 
     volume_scale: float = 1.0
@@ -163,6 +171,7 @@ class WhatIf:
         return dataclasses.replace(config, queues=queues)
 
     def scenario(self) -> Scenario:
+        """The volume and handle-time scaling as a :class:`~forecast.plan.Scenario`."""
         return Scenario(volume_scale=self.volume_scale, aht_scale=self.aht_scale)
 
 
@@ -213,6 +222,28 @@ def run_whatif(
         Staff both plans to this forecast quantile instead of the mean.
     inputs, base
         Already loaded inputs / an already built base plan, to save work.
+
+    Returns
+    -------
+    WhatIfResult
+        The base plan, the scenario's plan and the warnings; its ``comparison`` is
+        the per-queue table of :func:`compare_totals`. Changes to events or hours
+        refit the queues the change applies to; other changes restaff their base
+        forecast. Queues the change does not apply to keep their base plan.
+
+    Raises
+    ------
+    ConfigError
+        When ``change.queues`` names a queue that is not in the data, an added event
+        is for a queue that is not in the data or not among ``change.queues``, or a
+        removed event is not in the calendar; and as :func:`forecast.build_plan`.
+    DataValidationError
+        When the inputs cannot be loaded (see :func:`forecast.load_inputs`).
+
+    Warns
+    -----
+    ForecastWarning
+        For each of ``WhatIfResult.warnings``.
     """
     inputs = inputs or load_inputs(config)
     unknown = sorted(set(change.queues or ()) - set(inputs.queues))
