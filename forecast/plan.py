@@ -647,14 +647,18 @@ def calibrated_values(config: PlanConfig, name: str) -> dict[str, float]:
     Returns
     -------
     dict
-        Setting -> value (``aht_s``, ``patience_s``, ``availability``): those
-        recorded for the queue itself when it was calibrated, else, for a queue whose
-        channel is voice, those of a pooled calibration (``"*"``); empty when none.
+        Setting -> the value the queue is planned with, for each setting
+        (``aht_s``, ``patience_s``, ``availability``) calibrated for the queue itself
+        or, for a queue whose channel is voice, by a pooled calibration (``"*"``);
+        empty when none.
     """
-    values = config.calibrated.get(name)
-    if values is None and config.queue(name).channel == "voice":
-        values = config.calibrated.get("*")
-    return dict(values or {})
+    queue = config.queue(name)
+    keys = list(config.calibrated.get(name, {}))
+    if queue.channel == "voice":
+        keys += list(config.calibrated.get("*", {}))
+    # the values the queue is planned with: its own and a pooled calibration may both
+    # have set some, and an edit after calibrating wins
+    return {key: float(getattr(queue, key)) for key in dict.fromkeys(keys)}
 
 
 def _calibration_notes(config: PlanConfig, names: list[str],

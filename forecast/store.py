@@ -25,7 +25,7 @@ import pandas as pd
 
 from .atomic import write_text
 from .config import PlanConfig
-from .exceptions import DataValidationError, ForecastWarning
+from .exceptions import ConfigError, DataValidationError, ForecastWarning
 from .parallel import make_runner, run_per_queue
 from .plan import PlanInputs, forecast_queue, load_inputs
 
@@ -119,7 +119,12 @@ def fit_models(
     from . import events as events_io
 
     inputs = inputs or load_inputs(config)
-    names = inputs.queues if queues is None else list(queues)
+    names = (inputs.queues if queues is None else [queues] if isinstance(queues, str)
+             else list(queues))
+    unknown = [n for n in names if n not in inputs.queues]
+    if unknown:
+        raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "
+                          f"{', '.join(inputs.queues)}")
     by_queue = dict(tuple(inputs.history.groupby("queue", sort=True)))
     tasks = ((n, (by_queue[n].reset_index(drop=True),
                   events_io.events_for_queue(inputs.events, n), config.queue(n), config))
@@ -237,6 +242,10 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
             raise DataValidationError(f"not a model file ({exc})", file=path) from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             raise DataValidationError(f"not a model file; expected format '{FORMAT}'", file=path)
+        missing = [k for k in ("model", "metadata") if not isinstance(record.get(k), dict)]
+        if missing:
+            raise DataValidationError(f"model file without its '{missing[0]}' section; "
+                                      f"refit with 'wfm fit'", file=path)
         models[queue] = model_from_dict(record["model"])
         if histories is not None and queue in histories:
             stored = record["metadata"].get("data_sha256")

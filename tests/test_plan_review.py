@@ -178,3 +178,19 @@ def test_a_model_that_fails_to_fit_still_falls_back_with_a_warning(inputs, monke
     with pytest.warns(ModelFallbackWarning, match="model 'holt_winters' failed"):
         fc, choice = fit_forecast(history, horizon, model="holt_winters")
     assert choice.name == "slot_mean" and len(fc) == 4
+
+
+def test_calibrated_values_are_the_ones_a_queue_is_planned_with(fast):
+    from forecast.plan import calibrated_values
+
+    cfg = load_config(fast)
+    voice = dataclasses.replace(cfg.queues["voice"], aht_s=111.0, patience_s=222.0,
+                                availability=0.9)
+    cfg = dataclasses.replace(
+        cfg, queues={**cfg.queues, "voice": voice},
+        calibrated={"*": {"aht_s": 100.0, "patience_s": 222.0}, "voice": {"availability": 0.9,
+                                                                          "aht_s": 111.0}})
+    # its own calibration and the pooled one both count, at the values in force
+    assert calibrated_values(cfg, "voice") == {"availability": 0.9, "aht_s": 111.0,
+                                               "patience_s": 222.0}
+    assert calibrated_values(cfg, "chat") == {}  # a pooled calibration is for voice only
