@@ -137,11 +137,11 @@ def fit_models(
                 failures[outcome.queue] = outcome.error
                 continue
             history = by_queue[outcome.queue]
-            records[outcome.queue] = _record(outcome.queue, outcome.value, history)
+            records[outcome.queue] = _record(outcome.queue, outcome.value, history, config)
     return save_models(records, models_dir), failures
 
 
-def _record(queue: str, choice, history: pd.DataFrame) -> dict[str, Any]:
+def _record(queue: str, choice, history: pd.DataFrame, config: PlanConfig) -> dict[str, Any]:
     board = choice.leaderboard
     return {
         "format": FORMAT,
@@ -153,6 +153,8 @@ def _record(queue: str, choice, history: pd.DataFrame) -> dict[str, Any]:
             "versions": library_versions(),
             "training_window": [str(history["ds"].min()), str(history["ds"].max())],
             "training_rows": int(len(history)),
+            "interval_s": int(config.interval_s),
+            "timezone": config.timezone,
             "data_sha256": history_sha256(history),
             "backtest": [] if board is None else _json_records(board),
         },
@@ -190,7 +192,8 @@ def save_models(records: dict[str, dict[str, Any]], models_dir: str | Path) -> l
 
 
 def load_models(models_dir: str | Path, queues: Iterable[str],
-                histories: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+                histories: dict[str, pd.DataFrame] | None = None, *,
+                config: PlanConfig | None = None) -> dict[str, Any]:
     """Load the stored model of each queue.
 
     Parameters
@@ -203,6 +206,11 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
         Queue -> its current regularised history. When given, a queue whose history
         differs from the one its model was fitted on (by the fingerprint
         :func:`history_sha256` stored with the model) gets a warning.
+    config
+        The configuration of the run the models are for. When given, a model fitted at
+        another interval length or in another time zone is refused: its forecasts are
+        per interval of its own length (a 30-minute model would give each 60-minute
+        interval half its volume).
 
     Returns
     -------
@@ -212,8 +220,9 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
     Raises
     ------
     DataValidationError
-        When the folder does not exist, a queue has no stored model, or its file is
-        not UTF-8 JSON with the ``"forecast-model/1"`` format.
+        When the folder does not exist, a queue has no stored model, its file is
+        not UTF-8 JSON with the ``"forecast-model/1"`` format, or (with ``config``) it
+        was fitted at another interval or in another time zone.
 
     Warns
     -----
@@ -247,6 +256,8 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
             raise DataValidationError(f"model file without its '{missing[0]}' section; "
                                       f"refit with 'wfm fit'", file=path)
         models[queue] = model_from_dict(record["model"])
+        if config is not None:
+            _check_fitted_for(models[queue], record["metadata"], config, path)
         if histories is not None and queue in histories:
             stored = record["metadata"].get("data_sha256")
             if stored != history_sha256(histories[queue]):
@@ -255,3 +266,17 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
                               f"fitted (trained on {window}); refit with 'wfm fit' to use the "
                               "new data", StaleModelWarning, stacklevel=2)
     return models
+
+
+def _check_fitted_for(model, metadata: dict[str, Any], config: PlanConfig, path: Path) -> None:
+    """Refuse a stored model fitted at another interval or in another time zone."""
+    fitted_s = int(metadata.get("interval_s") or getattr(model, "interval_s_", 0) or 0)
+    if fitted_s and fitted_s != config.interval_s:
+        raise DataValidationError(
+            f"fitted on {fitted_s // 60}-minute intervals, but this run plans "
+            f"{config.interval_s // 60}-minute intervals; refit with 'wfm fit'", file=path)
+    fitted_tz = metadata.get("timezone")
+    if fitted_tz and fitted_tz != config.timezone:
+        raise DataValidationError(
+            f"fitted in time zone {fitted_tz}, but this run plans in {config.timezone}; "
+            "refit with 'wfm fit'", file=path)

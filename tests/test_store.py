@@ -38,3 +38,40 @@ def test_a_model_file_missing_a_section_names_the_file(config, tmp_path, section
     with pytest.raises(DataValidationError, match=f"voice.json.*without its '{section}' "
                                                   "section"):
         load_models(tmp_path, ["voice"])
+
+
+@pytest.mark.parametrize("change, text", [
+    ({"interval_min": 60}, "fitted on 30-minute intervals, but this run plans 60-minute"),
+    ({"timezone": "Europe/Paris"}, "fitted in time zone Europe/London, but this run plans in "
+                                   "Europe/Paris"),
+])
+def test_a_model_fitted_for_another_interval_or_time_zone_is_refused(config, tmp_path, change,
+                                                                     text):
+    import dataclasses
+
+    fit_models(config, tmp_path, queues=["voice"])
+    other = dataclasses.replace(config, **change)
+    with pytest.raises(DataValidationError, match=f"voice.json: {text}"):
+        load_models(tmp_path, ["voice"], config=other)
+    assert load_models(tmp_path, ["voice"], config=config)  # the same settings load
+
+
+def test_a_plan_from_stale_models_records_the_warning_in_the_manifest(tmp_path, fast_config):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from forecast.cli import wfm
+
+    centre = fast_config(tmp_path)
+    run = CliRunner().invoke
+    assert run(wfm, ["fit", str(centre), "--models", str(tmp_path / "m")]).exit_code == 0
+    volumes = tmp_path / "volumes.csv.gz"
+    table = pd.read_csv(volumes)
+    table.loc[len(table) // 2, "volume"] += 1  # the data changes after fitting
+    table.to_csv(volumes, index=False)
+    result = run(wfm, ["plan", str(centre), "--models", str(tmp_path / "m"), "--no-charts",
+                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert any("the data changed since the stored model was fitted" in w
+               for w in manifest["warnings"])

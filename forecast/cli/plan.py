@@ -120,7 +120,13 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
         if models_dir is not None:
             names = list(queues) or inputs.queues
             by_queue = {q: h for q, h in inputs.history.groupby("queue")}
-            models = load_models(models_dir, names, histories=by_queue)
+            with warnings.catch_warnings(record=True) as stale:
+                warnings.simplefilter("always")
+                models = load_models(models_dir, names, histories=by_queue, config=cfg)
+            for w in stale:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            intake_warnings += [str(w.message) for w in stale
+                                if issubclass(w.category, ForecastWarning)]
         run = dict(quantile=quantile, queues=queues or None, inputs=inputs,
                    progress=log.progress, workers=workers, scheduler=scheduler,
                    fail_fast=fail_fast, models=models)
