@@ -254,7 +254,8 @@ def write_workbook(result: PlanResult, target: str | Path) -> Path:
     title = [
         [f"{cfg.name}: staffing plan"],
         [_horizon_text(plan, cfg.forecast.horizon_days) + f"; staffed to {result.volume_column}; "
-         f"{cfg.interval_min}-minute intervals; FTE = {cfg.hours_per_fte:g} h a week"],
+         f"{cfg.interval_min}-minute intervals; FTE = {cfg.hours_per_fte:g} h a week (a day: "
+         "a fifth; a partial week: pro-rated to its days)"],
         ["Models: " + ", ".join(f"{name} {q.model}" for name, q in result.queues.items())],
         [],
     ]
@@ -472,7 +473,7 @@ def render_html(
     parts += ["<h2>Queues</h2>", _html_table(_queue_overview(result, totals))]
     parts += ["<h2>Weekly</h2>",
               "<p>Weeks run Monday to Sunday; <i>days</i> &lt; 7 marks a partial week, "
-              "whose FTE counts only those days.</p>",
+              "whose FTE is pro-rated to those days (weekly hours x days / 7).</p>",
               _html_table(_display_summary(weekly), total_rows=weekly["queue"].eq(
                   summaries.ALL_QUEUES).to_numpy())]
     for name in result.queues:
@@ -496,7 +497,8 @@ def render_html(
               "<li><b>agent-hours</b>: heads scheduled (after shrinkage and availability) "
               "x interval length.</li>",
               "<li><b>FTE</b>: agent-hours / contracted hours (a day: weekly hours / 5; a "
-              "week: weekly hours; the horizon: weekly hours x days / 7).</li>",
+              "week or the horizon: weekly hours x days / 7, so a full week is weekly "
+              "hours and a partial week is pro-rated).</li>",
               "<li><b>service level</b>: share of contacts answered within the target, "
               "volume-weighted over the period.</li>",
               "<li><b>peak</b>: the interval with the most agents scheduled.</li>",

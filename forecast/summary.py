@@ -11,8 +11,10 @@ agent-hours
     after shrinkage and availability).
 FTE
     For a day, agent-hours / (``hours_per_fte`` / 5), as in
-    :func:`forecast.plan.daily_summary`; for a week, agent-hours / ``hours_per_fte``;
-    over a whole horizon of ``d`` days, agent-hours / (``hours_per_fte`` x d / 7).
+    :func:`forecast.plan.daily_summary`; for a week or a whole horizon, agent-hours /
+    (``hours_per_fte`` x d / 7), ``d`` the calendar days of the period in the horizon:
+    a full week is agent-hours / ``hours_per_fte``, and a partial week (``days < 7``)
+    is pro-rated to its days, so it compares with the full weeks next to it.
 service level
     Volume-weighted mean of the interval service levels (intervals without a
     service level are left out of both sums).
@@ -83,11 +85,11 @@ def _period_start(ds: pd.Series, period: str) -> pd.Series:
 
 
 def _fte_hours(period: str, days: pd.Series, hours_per_fte: float) -> pd.Series | float:
-    """Hours one full-time agent works in the period (the FTE divisor)."""
+    """Hours one full-time agent works in the period (the FTE divisor): a day is a
+    fifth of the contracted week; a week or the horizon is pro-rated to its calendar
+    days (a full week: ``hours_per_fte``)."""
     if period == "day":
         return hours_per_fte / 5.0
-    if period == "week":
-        return hours_per_fte
     return hours_per_fte * days / 7.0
 
 
@@ -125,7 +127,8 @@ def period_summary(
         :data:`SUMMARY_COLUMNS`: ``period`` names the period kind, ``start`` its first
         day (for weeks, the Monday, even when the plan starts later in the week),
         ``days`` how many calendar days of the period lie in the horizon: a week with
-        ``days < 7`` is partial, and its weekly FTE counts only those days' hours.
+        ``days < 7`` is partial, and its FTE is pro-rated to those days: agent-hours
+        / (``hours_per_fte`` x days / 7).
 
     Raises
     ------
@@ -236,7 +239,9 @@ def daily_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
 
 def weekly_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
                  totals: bool = True, horizon_days: int | None = None) -> pd.DataFrame:
-    """:func:`period_summary` by Monday-to-Sunday week: FTE = agent-hours / ``hours_per_fte``.
+    """:func:`period_summary` by Monday-to-Sunday week: FTE = agent-hours /
+    (``hours_per_fte`` x days / 7), which is agent-hours / ``hours_per_fte`` for a full
+    week and pro-rated for a partial one.
 
     Parameters
     ----------
@@ -256,7 +261,8 @@ def weekly_table(plan: pd.DataFrame, *, interval_s: int, hours_per_fte: float,
     -------
     DataFrame
         :data:`SUMMARY_COLUMNS`, one row per queue and week (``period = "week"``,
-        ``start`` the Monday); ``days < 7`` marks a partial week.
+        ``start`` the Monday); ``days < 7`` marks a partial week, whose FTE is
+        pro-rated to its days.
 
     Raises
     ------

@@ -64,12 +64,16 @@ def test_weekly_fte_is_weekly_agent_hours_over_contracted_hours(plan):
     assert b["fte"] == pytest.approx(28 / 37.5)
 
 
-def test_a_partial_week_says_how_many_days_it_covers(plan):
+def test_a_partial_week_says_how_many_days_it_covers_and_pro_rates_its_fte(plan):
     weekly = summary.weekly_table(plan, **kwargs()).set_index(["queue", "start"])
+    full = weekly.loc[("a", pd.Timestamp("2026-03-02"))]
     second = weekly.loc[("a", pd.Timestamp("2026-03-09"))]
     assert second["days"] == 3
     assert second["agent_hours"] == pytest.approx(3 * 20.0)
-    assert second["fte"] == pytest.approx(60 / 37.5)
+    # 3 of 7 days: a full-time agent works 37.5 x 3 / 7 hours in them
+    assert second["fte"] == pytest.approx(60 / (37.5 * 3 / 7))
+    # the same staffing every day is the same FTE in a full and a partial week
+    assert second["fte"] == pytest.approx(full["fte"])
 
 
 def test_all_queue_rows_add_up_the_queues(plan):
