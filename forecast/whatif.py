@@ -30,6 +30,7 @@ from .plan import (
     load_inputs,
     staff_forecast,
 )
+from .summary import ALL_QUEUES, horizon_totals, plan_settings
 
 __all__ = ["WhatIf", "WhatIfResult", "run_whatif", "compare_totals", "format_comparison"]
 
@@ -352,25 +353,31 @@ def compare_totals(base: PlanResult, scenario: PlanResult) -> pd.DataFrame:
     """Per queue and in total: volume, agent-hours, FTE, cost and service level, base vs
     scenario, with the differences.
 
-    FTE is a queue's agent-hours over its own planned window (``hours_per_fte`` per
-    7 days, see :mod:`forecast.summary`); the ``all`` row sums the queues' FTE, so a
-    queue the scenario leaves alone shows no FTE change. Service level is
-    volume-weighted; NaN for a queue without contacts.
+    Volume, agent-hours, cost and service level are each plan's
+    :func:`forecast.summary.horizon_totals`, the figures the report and
+    :func:`forecast.summary.compare_plans` show (service level volume-weighted over the
+    intervals that have one; NaN for a queue without contacts). FTE is a queue's
+    agent-hours over its own planned window (``hours_per_fte`` per 7 days), and the
+    ``all`` row sums the queues' FTE, so a queue the scenario leaves alone shows no
+    FTE change even when another queue is planned over a longer window.
+
+    Returns
+    -------
+    DataFrame
+        ``queue`` (the queues, then ``all``), ``<metric>_base``,
+        ``<metric>_scenario`` and ``<metric>_change`` (scenario - base) for volume,
+        agent_hours, fte, cost and service_level.
     """
+    metrics = ["volume", "agent_hours", "cost", "fte", "service_level"]
     rows = []
     for label, result in (("base", base), ("scenario", scenario)):
-        daily = result.daily
-        totals = daily.groupby("queue").agg(volume=("volume", "sum"),
-                                            agent_hours=("agent_hours", "sum"),
-                                            cost=("cost", "sum"))
-        totals["fte"] = totals["agent_hours"] / (
-            result.config.hours_per_fte * _window_days(result, daily) / 7.0)
-        weighted = (daily["service_level"].fillna(1.0) * daily["volume"]).groupby(
-            daily["queue"]).sum()
-        totals.loc["all"] = totals.sum()
-        weighted.loc["all"] = weighted.sum()
-        totals["service_level"] = weighted / totals["volume"].where(totals["volume"] > 0)
-        rows.append(totals.add_suffix(f"_{label}"))
+        totals = horizon_totals(result.plan, **plan_settings(result)).set_index("queue")
+        queues = totals.index != ALL_QUEUES
+        totals.loc[queues, "fte"] = totals.loc[queues, "agent_hours"] / (
+            result.config.hours_per_fte * _window_days(result).reindex(
+                totals.index[queues]) / 7.0)
+        totals.loc[~queues, "fte"] = totals.loc[queues, "fte"].sum()
+        rows.append(totals[metrics].add_suffix(f"_{label}"))
     out = pd.concat(rows, axis=1)
     for col in ("volume", "agent_hours", "fte", "cost", "service_level"):
         out[f"{col}_change"] = out[f"{col}_scenario"] - out[f"{col}_base"]

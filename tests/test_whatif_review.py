@@ -13,6 +13,7 @@ from forecast.config import load_config
 from forecast.events import add_event, empty_events
 from forecast.exceptions import ConfigError, ForecastWarning
 from forecast.plan import build_plan, load_inputs
+from forecast.summary import compare_plans, horizon_totals, plan_settings
 from forecast.whatif import WhatIf, compare_totals, format_comparison, run_whatif
 
 
@@ -54,6 +55,29 @@ def test_a_queue_planned_over_a_longer_window_leaves_other_queues_fte_unchanged(
     assert voice["fte_base"] == pytest.approx(voice["agent_hours_base"] / config.hours_per_fte)
     every = row(table, "all")
     assert every["fte_change"] == pytest.approx(voice["fte_change"])
+
+
+def test_service_levels_are_the_summary_ones_leaving_out_intervals_without_one(base):
+    _, _, plan = base
+    email = plan.queues["email"]
+    busy = email.plan.index[email.plan["volume"] > 0][:3]
+    unknown = email.plan.assign(service_level=email.plan["service_level"].mask(
+        email.plan.index.isin(busy)))
+    scenario = dataclasses.replace(plan, queues={
+        **plan.queues, "email": dataclasses.replace(email, plan=unknown, daily=None)})
+    table = compare_totals(plan, scenario).set_index("queue")
+    for label, result in (("base", plan), ("scenario", scenario)):
+        expected = horizon_totals(result.plan, **plan_settings(result)).set_index("queue")
+        pd.testing.assert_series_equal(table[f"service_level_{label}"],
+                                       expected["service_level"], check_names=False)
+    # the same figure compare_plans (and the report) show, 'all' row included
+    other = compare_plans(plan, scenario, "base", "scenario", by="total").set_index("queue")
+    assert table.loc["all", "service_level_scenario"] == pytest.approx(
+        other.loc["all", "service_level_scenario"], abs=0)
+    # an interval without a service level is left out, not counted as fully served
+    served = email.plan.drop(index=busy).dropna(subset=["service_level"])
+    assert table.loc["email", "service_level_scenario"] == pytest.approx(
+        (served["service_level"] * served["volume"]).sum() / served["volume"].sum())
 
 
 def test_an_unchanged_plan_compares_to_zero_everywhere(base):
