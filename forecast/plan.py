@@ -41,6 +41,7 @@ __all__ = [
     "forecast_queue",
     "staff_forecast",
     "plan_queue",
+    "carried_backlog",
     "build_plan",
     "daily_summary",
     "EXAMPLE_CONFIG",
@@ -52,6 +53,9 @@ Progress = Callable[[str, int, int, float], None]
 
 #: weeks of history a QueuePlan keeps (for charts); the full history stays in PlanInputs
 HISTORY_KEPT_WEEKS = 8
+
+#: days of history staffed to estimate an email/social backlog at the plan start
+BACKLOG_HISTORY_DAYS = 7
 
 
 @dataclass
@@ -121,6 +125,10 @@ class QueuePlan:
     csv_rows
         Its plan.csv rows, formatted where it was planned (runs that stream to disk);
         None otherwise.
+    initial_backlog
+        Email/social: contacts estimated to be waiting at the plan start, carried into
+        the staffing (see :func:`carried_backlog`); 0 for voice and chat. Re-staff the
+        forecast with it (``staff_forecast(..., initial_backlog=...)``).
     """
 
     queue: str
@@ -133,6 +141,7 @@ class QueuePlan:
     reason: str = ""
     daily: pd.DataFrame | None = None
     csv_rows: str | None = None
+    initial_backlog: float = 0.0
 
 
 @dataclass
@@ -391,8 +400,30 @@ def staff_forecast(
     *,
     quantile: float | None = None,
     scenario: Scenario | None = None,
+    initial_backlog: float = 0.0,
 ) -> pd.DataFrame:
-    """Turn one queue's forecast into its plan table (staffing to the mean or a quantile)."""
+    """Turn one queue's forecast into its plan table (staffing to the mean or a quantile).
+
+    Parameters
+    ----------
+    fc
+        The queue's forecast (``ds, mean``, quantile columns, ``aht_s``).
+    queue, config
+        The queue's settings and the plan configuration.
+    quantile
+        Staff to this quantile instead of the mean.
+    scenario
+        What-if scaling of volume and handle time (not applied to ``initial_backlog``,
+        which is past work).
+    initial_backlog
+        Email/social: contacts waiting at the first interval's start
+        (:attr:`QueuePlan.initial_backlog`); see :func:`forecast.staffing.staff_queue`.
+
+    Returns
+    -------
+    DataFrame
+        The plan table (:attr:`QueuePlan.plan`).
+    """
     _check_quantile(quantile)
     scenario = scenario or Scenario()
     volume_column = quantile_column(quantile) if quantile else "mean"
@@ -402,7 +433,8 @@ def staff_forecast(
         * scenario.volume_scale,
         "aht_s": fc["aht_s"].to_numpy(dtype=float) * scenario.aht_scale,
     })
-    plan = staff_queue(staffing_input, queue, interval_s=config.interval_s)
+    plan = staff_queue(staffing_input, queue, interval_s=config.interval_s,
+                       initial_backlog=initial_backlog)
     plan = plan.assign(volume_mean=fc["mean"].to_numpy() * scenario.volume_scale)
     for col in [c for c in fc.columns if c.startswith("p") and c[1:2].isdigit()]:
         plan[col] = fc[col].to_numpy() * scenario.volume_scale
@@ -467,7 +499,12 @@ def plan_queue(
     raised = [str(w.message) for w in caught if issubclass(w.category, ForecastWarning)]
     kept_from = history["ds"].max() - pd.Timedelta(weeks=HISTORY_KEPT_WEEKS)
     recent = history[history["ds"] >= kept_from]
-    plan = staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario)
+    backlog = 0.0
+    if queue.is_deferred:
+        backlog, note = carried_backlog(history, queue, config, pd.Timestamp(fc["ds"].iloc[0]))
+        raised.append(note)
+    plan = staff_forecast(fc, queue, config, quantile=quantile, scenario=scenario,
+                          initial_backlog=backlog)
     return QueuePlan(
         queue=queue.name,
         model=choice.name,
@@ -479,7 +516,57 @@ def plan_queue(
         leaderboard=getattr(choice, "leaderboard", None),
         warnings=list(dict.fromkeys(raised)),
         reason=choice.reason,
+        initial_backlog=backlog,
     )
+
+
+def carried_backlog(history: pd.DataFrame, queue: QueueConfig, config: PlanConfig,
+                    start: pd.Timestamp) -> tuple[float, str]:
+    """Estimate the email/social contacts still waiting when the plan starts.
+
+    The last :data:`BACKLOG_HISTORY_DAYS` days of the queue's history before ``start``
+    (actual volumes and AHT) are staffed by the plan's own rule
+    (:func:`forecast.staffing.staff_queue`) from an empty backlog, and the backlog left
+    at the end of the last interval is the estimate. This assumes the team was staffed
+    by the same rule over those days. When the plan starts after the history ends, the
+    estimate is carried across the gap unchanged (arrivals and work in the gap are not
+    known).
+
+    Parameters
+    ----------
+    history
+        The queue's regularised history (``ds, y[, aht_s]``).
+    queue, config
+        The queue's settings and the plan configuration.
+    start
+        The first interval of the plan.
+
+    Returns
+    -------
+    (float, str)
+        The contacts waiting, and a note saying so (recorded in the queue's warnings).
+    """
+    end = min(pd.Timestamp(start),
+              history["ds"].max() + pd.Timedelta(seconds=config.interval_s))
+    recent = history[(history["ds"] >= end - pd.Timedelta(days=BACKLOG_HISTORY_DAYS))
+                     & (history["ds"] < end)].sort_values("ds")
+    if recent.empty:
+        return 0.0, (f"no history in the {BACKLOG_HISTORY_DAYS} days before the plan start "
+                     f"({start:%Y-%m-%d %H:%M}): the plan starts with no contacts waiting")
+    staffed = staff_queue(
+        pd.DataFrame({"ds": recent["ds"].to_numpy(), "volume": recent["y"].to_numpy(),
+                      "aht_s": (recent["aht_s"].to_numpy(dtype=float)
+                                if "aht_s" in recent.columns else np.nan)}),
+        queue, interval_s=config.interval_s)
+    backlog = float(staffed["backlog"].iloc[-1])
+    note = (f"{backlog:.0f} contacts waiting at the plan start ({start:%Y-%m-%d %H:%M}), "
+            f"estimated by staffing the last {BACKLOG_HISTORY_DAYS} days of history by the "
+            "same rule, are answered first")
+    gap = start - (recent["ds"].iloc[-1] + pd.Timedelta(seconds=config.interval_s))
+    if gap >= pd.Timedelta(days=1):
+        note += (f"; the history ends {gap / pd.Timedelta(days=1):.1f} days before the plan "
+                 "starts: they are assumed to be still waiting")
+    return backlog, note
 
 
 def build_plan(

@@ -29,7 +29,12 @@ email, social (deferred)
     interval's arrivals answered within ``answer_s``), ``asa_s`` (their mean response
     time, open seconds) and ``occupancy``. Arrivals whose deadline falls after the last
     interval of the table are judged against the capacity inside the table only (NaN
-    if not answered by then). Closed intervals get 0 agents.
+    if not answered by then). Closed intervals get 0 agents. An ``initial_backlog``
+    (contacts already waiting at the first row's start) is answered first: it joins the
+    queue ahead of every arrival in the table, like contacts that came while closed, at
+    the first opening from the first row's start, with the first row's handle time and
+    a full response window from that opening (how long they have already waited is not
+    known).
 
 Then, for every channel: ``agents_scheduled = ceil(agents_required / ((1 - shrinkage)
 x availability))`` (round up), and ``cost = agents_scheduled x interval hours x
@@ -83,7 +88,8 @@ def scheduled_heads(agents_required, shrinkage: float, availability: float = 1.0
     return np.maximum(heads, 0).astype(np.int64)
 
 
-def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int) -> pd.DataFrame:
+def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int,
+                initial_backlog: float = 0.0) -> pd.DataFrame:
     """Staff one queue interval by interval with its channel rule.
 
     Parameters
@@ -96,6 +102,10 @@ def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int) 
         The queue's targets and channel (:class:`~forecast.config.QueueConfig`).
     interval_s
         Interval length in seconds.
+    initial_backlog
+        Email/social only: contacts already waiting at the start of the first row
+        (earliest ``ds``), answered before any arrival in the table (FIFO) with the
+        first row's handle time. Default 0: the queue starts empty.
 
     Returns
     -------
@@ -106,9 +116,20 @@ def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int) 
     ------
     DataValidationError
         When a column is missing or holds a negative or non-finite number.
+    ValueError
+        When ``interval_s`` is not positive, ``initial_backlog`` is negative or not
+        finite, or a voice or chat queue is given a backlog (they carry none between
+        intervals).
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be > 0")
+    initial_backlog = float(initial_backlog)
+    if not (np.isfinite(initial_backlog) and initial_backlog >= 0):
+        raise ValueError(f"initial_backlog must be a number of contacts >= 0, got "
+                         f"{initial_backlog!r}")
+    if initial_backlog and not queue.is_deferred:
+        raise ValueError(f"queue '{queue.name}' is {queue.channel}: only email and social "
+                         "queues carry a backlog (initial_backlog must be 0)")
     volume, aht = _validated(forecast, queue)
     if queue.channel == "voice":
         cols = _staff_immediate(volume, aht, queue, interval_s, concurrency=1, factor=0.0)
@@ -116,7 +137,8 @@ def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int) 
         cols = _staff_immediate(volume, aht, queue, interval_s, concurrency=queue.concurrency,
                                 factor=queue.concurrency_aht_factor)
     elif queue.is_deferred:
-        cols = _staff_deferred(pd.DatetimeIndex(forecast["ds"]), volume, aht, queue, interval_s)
+        cols = _staff_deferred(pd.DatetimeIndex(forecast["ds"]), volume, aht, queue, interval_s,
+                               initial_backlog)
     else:
         raise ValueError(f"unknown channel '{queue.channel}'")
     cols["agents_scheduled"] = scheduled_heads(
@@ -234,7 +256,7 @@ def _window_kernels(window_s: float, interval_s: float) -> tuple[np.ndarray, np.
 
 
 def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
-                    interval_s: int) -> dict:
+                    interval_s: int, initial_backlog: float = 0.0) -> dict:
     size = len(ds)
     empty = {
         "workload_erlangs": volume * aht / interval_s,
@@ -276,6 +298,10 @@ def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
     uniform_work = g_work[open_idx]
     point_work = np.bincount(next_open[~is_open], weights=g_work[~is_open],
                              minlength=n_open + 1)[:n_open]
+    # the backlog carried in waits at the first opening, ahead of that opening's arrivals
+    backlog_work = initial_backlog * aht[np.argmin(pos)]
+    if next_open[0] < n_open:
+        point_work[next_open[0]] += backlog_work
 
     # required work per open interval: each cohort's work spread over its window
     k_uniform, k_point = _window_kernels(float(queue.answer_s), length)
@@ -365,13 +391,15 @@ def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
     done = np.diff(np.concatenate([[0.0], d_pts[2::3]])) if n_open else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         g_occ[open_idx] = np.where(agents_open > 0, done / (agents_open * length), 0.0)
-    # backlog in contacts at each grid interval's end
-    cum_work = np.cumsum(g_work)
-    cum_contacts = np.cumsum(g_volume)
+    # backlog in contacts at each grid interval's end (the carried-in backlog goes first)
+    cum_work = backlog_work + np.cumsum(g_work)
+    cum_contacts = initial_backlog + np.cumsum(g_volume)
     open_through = np.cumsum(is_open)  # open intervals up to and including this one
     departed_end = np.where(open_through > 0,
                             np.interp(open_through * length, u_pts, d_pts) if n_open else 0.0, 0.0)
-    xp, fp = np.concatenate([[0.0], cum_work]), np.concatenate([[0.0], cum_contacts])
+    head = [0.0, backlog_work] if backlog_work > 0 else [0.0]
+    xp = np.concatenate([head, cum_work])
+    fp = np.concatenate([[0.0, initial_backlog] if backlog_work > 0 else [0.0], cum_contacts])
     backlog_contacts = cum_contacts - np.interp(np.minimum(departed_end, cum_work), xp, fp)
     binding = np.where(is_open, np.where(g_agents > 0, "response_time", "none"), "closed")
 

@@ -130,3 +130,56 @@ class TestDeferred:
         assert (busy[:9] > 0).all()
         assert busy[9:].sum() == 0
         assert busy.max() <= 2 * busy[1:8].min()
+
+
+class TestInitialBacklog:
+    """Contacts already waiting when the table starts (``initial_backlog``)."""
+
+    def email_queue(self, **kw):
+        return TestDeferred().email_queue(**kw)
+
+    def two_days(self):
+        return TestDeferred().two_days()
+
+    def test_zero_keeps_todays_results_exactly(self):
+        f = self.two_days()
+        for queue in (self.email_queue(), QueueConfig("v"), QueueConfig("c", channel="chat")):
+            pd.testing.assert_frame_equal(
+                staff_queue(f, queue, interval_s=1800, initial_backlog=0.0),
+                staff_queue(f, queue, interval_s=1800))
+
+    def test_a_backlog_is_staffed_like_contacts_that_came_while_closed(self):
+        # the table opens at 00:00, closed until 08:00: 100 contacts waiting at 00:00 are
+        # the same work as 100 more arrivals in the 00:00 interval
+        f = self.two_days()
+        carried = staff_queue(f, self.email_queue(), interval_s=1800, initial_backlog=100)
+        arrived = staff_queue(f.assign(volume=f["volume"] + np.r_[100.0, np.zeros(95)]),
+                              self.email_queue(), interval_s=1800)
+        assert carried["agents_required"].tolist() == arrived["agents_required"].tolist()
+        np.testing.assert_allclose(carried["backlog"], arrived["backlog"], atol=1e-9)
+        plain = staff_queue(f, self.email_queue(), interval_s=1800)
+        assert carried["agents_required"].sum() > plain["agents_required"].sum()
+        assert carried["backlog"].iloc[0] == pytest.approx(plain["backlog"].iloc[0] + 100)
+
+    def test_a_backlog_is_answered_first_fifo(self):
+        # always open: the 40 contacts waiting at 08:00 go before the first interval's 10
+        f = day(np.full(16, 10.0), start="2026-03-02 08:00")
+        q = self.email_queue(hours=None, answer_s=2 * 3600)
+        plain = staff_queue(f, q, interval_s=1800)
+        carried = staff_queue(f, q, interval_s=1800, initial_backlog=40)
+        # the first interval answers fewer than the 40 carried in, so none of its own
+        # arrivals is answered in it: they wait behind the backlog (FIFO), far longer
+        # than without one
+        answered = 40 + 10 - carried["backlog"].iloc[0]
+        assert 0 < answered < 40
+        assert carried["asa_s"].iloc[0] > plain["asa_s"].iloc[0] + 1800
+        # and the extra agents still answer everyone within the target
+        assert carried["service_level"].dropna().min() >= q.service_level
+        assert carried["agents_required"].sum() > plain["agents_required"].sum()
+
+    def test_a_negative_backlog_or_one_for_voice_is_refused(self):
+        with pytest.raises(ValueError, match="initial_backlog must be a number of contacts"):
+            staff_queue(self.two_days(), self.email_queue(), interval_s=1800,
+                        initial_backlog=-1)
+        with pytest.raises(ValueError, match="only email and social queues carry a backlog"):
+            staff_queue(day([10.0]), QueueConfig("v"), interval_s=1800, initial_backlog=5)
