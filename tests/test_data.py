@@ -114,19 +114,22 @@ class TestReadVolumes:
         assert read_volumes(path, timestamps="local")["ds"].iloc[0] == \
             pd.Timestamp("2003-03-03 07:00")
 
-    def test_fall_back_hour_from_offsets_is_summed_into_one_local_interval(self, tmp_path):
+    def test_fall_back_hour_from_offsets_is_averaged_into_one_local_interval(self, tmp_path):
         path = write(tmp_path, "timestamp,volume\n"
                                "2025-10-26T00:30:00+01:00,1\n"
                                "2025-10-26T01:00:00+01:00,2\n"
                                "2025-10-26T01:00:00+00:00,5\n"
                                "2025-10-26T01:30:00+00:00,7\n")
-        v = read_volumes(path, timezone=TZ)
+        with pytest.warns(DataRepairWarning, match="2 rows in the repeated hour"):
+            v = read_volumes(path, timezone=TZ)
         assert v["ds"].dt.strftime("%H:%M").tolist() == ["00:30", "01:00", "01:30"]
-        assert v["y"].tolist() == [1.0, 7.0, 7.0]
+        assert v["y"].tolist() == [1.0, 3.5, 7.0]
 
-    def test_naive_repeat_of_the_fall_back_hour_is_summed_only_with_a_timezone(self, tmp_path):
+    def test_naive_repeat_of_the_fall_back_hour_is_averaged_only_with_a_timezone(self,
+                                                                                 tmp_path):
         path = write(tmp_path, "timestamp,volume\n2025-10-26 01:00,2\n2025-10-26 01:00,5\n")
-        assert read_volumes(path, timezone=TZ)["y"].tolist() == [7.0]
+        with pytest.warns(DataRepairWarning, match="averaged into one"):
+            assert read_volumes(path, timezone=TZ)["y"].tolist() == [3.5]
         with pytest.raises(DataValidationError, match="row 3.*duplicate"):
             read_volumes(path)
 
@@ -538,11 +541,12 @@ class TestRegularise:
         path = write(tmp_path, "timestamp,volume\n" + "".join(
             f"{t.isoformat()},1\n" for t in stamps))
         assert len(stamps) == 50  # 25 hours
-        out, report = regularise_quiet(read_volumes(path, timezone=TZ), interval_s=1800,
-                                       hours=OpeningHours.always())
+        with pytest.warns(DataRepairWarning, match="4 rows in the repeated hour"):
+            volumes = read_volumes(path, timezone=TZ)
+        out, report = regularise_quiet(volumes, interval_s=1800, hours=OpeningHours.always())
         assert len(out) == 48 and report.queues["volumes"].filled_rows == 0
-        assert out.set_index("ds").loc["2025-10-26 01:00", "y"] == 2
-        assert out["y"].sum() == 50
+        assert out.set_index("ds").loc["2025-10-26 01:00", "y"] == 1  # one hour's volume
+        assert out["y"].sum() == 48
 
     def test_timezone_is_taken_from_read_volumes(self, tmp_path):
         v = read_volumes(write(tmp_path, "timestamp,volume\n2026-03-29 00:30,1\n"

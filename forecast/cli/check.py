@@ -9,7 +9,15 @@ import click
 import pandas as pd
 
 from ..config import check_queues, check_timezone, load_config
-from ..data import DEFAULT_MAX_VOLUME, describe_volumes, hours_for, read_volumes, regularise
+from ..data import (
+    DEFAULT_MAX_VOLUME,
+    describe_volumes,
+    fall_back_warnings,
+    future_grid,
+    hours_for,
+    read_volumes,
+    regularise,
+)
 from ..events import combine_events, events_in, holiday_events, read_events
 from ..exceptions import ConfigError, DataRepairWarning
 
@@ -80,7 +88,9 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
 
     \b
     Prints the queues, time span, data interval, opening hours (given or inferred),
-    gaps that planning would fill, and the events by type with those still to come.
+    gaps that planning would fill, the events by type with those still to come and,
+    with --config, any hour of the plan horizon that happens twice (the clock goes
+    back): the plan shows it once.
     Exit code 0 when the data is usable, 1 with a one-line error naming the file,
     row and column when it is not.
 
@@ -176,7 +186,24 @@ def check(volumes, events_path, config_path, timestamp_column, volume_column, qu
                            f"{ev['type']:<8}  {ev['name']} ({where})")
         else:
             click.echo("future events: none after the end of the history")
+    if cfg is not None and tz is not None:
+        _echo_fall_back(report, last, cfg.forecast.horizon_days, interval_s, tz)
     click.echo("ok: the data can be planned")
+
+
+def _echo_fall_back(report, last: pd.Timestamp, days: int, interval_s: int,
+                    tz: str) -> None:
+    """Warn about each hour of the plan horizon that happens twice (the clock goes
+    back), naming the queues open then: the plan shows that hour once."""
+    open_in: dict[str, list[str]] = {}
+    for name, q in sorted(report.queues.items()):
+        if q.left_out:
+            continue
+        grid = future_grid(last, days=days, interval_s=interval_s, hours=q.hours, timezone=tz)
+        for text in fall_back_warnings(grid, interval_s=interval_s, timezone=tz):
+            open_in.setdefault(text, []).append(str(name))
+    for text, names in open_in.items():
+        click.echo(f"warning: {text} (queues open then: {', '.join(names)})")
 
 
 def _events_line(events: pd.DataFrame) -> str:

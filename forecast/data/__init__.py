@@ -72,15 +72,23 @@ dropped. Consequences for a queue open around the clock:
 * on the spring-forward day the local hour that does not exist (01:00-02:00 in
   Europe/London) is not a gap: it is neither expected nor filled (pass ``timezone``);
   rows stamped inside it are dropped, counted and reported as such;
-* on the fall-back day the hour that occurs twice maps to one local interval, whose
-  volume is the sum of both (read from offset timestamps, or from naive files that
-  repeat the ambiguous times when ``timezone`` is given).
+* on the fall-back day the hour that occurs twice maps to one local interval per
+  clock time, holding the *mean* of its two copies (volume, abandoned; AHT weighted
+  by volume), so the history shows one ordinary hour, not a spike; a warning counts
+  the rows averaged. This applies to offset timestamps, and to naive files that
+  repeat the ambiguous times when ``timezone`` is given (without it, two different
+  rows for one time are an error);
+* the plan's future grid also shows the repeated hour once:
+  :func:`fall_back_hours` lists the fall-back hours in a window and
+  :func:`fall_back_warnings` the warnings for a queue open in one (staff it for both
+  passes).
 """
 
 from __future__ import annotations
 
 from ._common import DEFAULT_MAX_VOLUME, DS_DTYPE, MAX_AHT_S, MAX_GAP_DAYS, YEARS, TimestampMode
 from .describe import VolumeSummary, describe_volumes
+from .dst import RepeatedHour, fall_back_hours, fall_back_warnings
 from .hours import hours_for, infer_hours, infer_interval_s
 from .read import read_volumes, read_volumes_for, release_unused_memory
 from .regularise import HoursArg, QueueReport, RegulariseReport, future_grid, regularise
@@ -95,6 +103,9 @@ __all__ = [
     "RegulariseReport",
     "QueueReport",
     "future_grid",
+    "fall_back_hours",
+    "fall_back_warnings",
+    "RepeatedHour",
     "describe_volumes",
     "VolumeSummary",
     "hours_for",

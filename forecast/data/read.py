@@ -70,9 +70,9 @@ def read_volumes(
         With a queue column: keep only this queue. Without one: the queue's name.
     timezone
         The centre's IANA time zone. Timestamps with a UTC offset are converted to it
-        and made naive; on the fall-back day, rows of the repeated hour are summed into
-        one local interval. Required when the file's timestamps carry offsets, unless
-        ``timestamps="local"``.
+        and made naive; on the fall-back day, the two rows of each time in the repeated
+        hour are averaged into one local interval (with a ``DataRepairWarning``).
+        Required when the file's timestamps carry offsets, unless ``timestamps="local"``.
     timestamps
         ``"auto"``: naive timestamps are local times, offset timestamps are converted.
         ``"local"``: any offset written in the file is ignored and the clock time is
@@ -110,7 +110,7 @@ def read_volumes(
     -----
     DataRepairWarning
         When a repeated header, a trailing totals row or an exact duplicate row was
-        dropped.
+        dropped, or the rows of a fall-back hour were averaged.
     """
     path = Path(path)
     if timestamps not in ("auto", "local"):

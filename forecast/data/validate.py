@@ -32,6 +32,7 @@ from ._common import (
     _list,
     _queue_name,
 )
+from .dst import fall_back_hours
 
 # --------------------------------------------------------------------------- validation
 
@@ -446,7 +447,8 @@ def _check_duplicates(
     timezone: str | None,
 ) -> tuple[pd.DataFrame, _Where]:
     """Drop exact repeats of a row; reject two different rows for one queue and time;
-    sum the two rows of a fall-back hour.
+    average the two rows of a fall-back hour (the local hour that happened twice) into
+    one, with a warning.
 
     Works on integer codes and seconds (no hashing of text); only the rows that share
     a (queue, time) with another are looked at more closely.
@@ -490,12 +492,13 @@ def _check_duplicates(
     if instant is None and timezone is None:
         return out, where
     members, _, _ = _repeated(codes, _seconds(out["ds"]))
-    if members.size:  # fall-back hour: two instants, one local interval -> sum
+    if members.size:  # fall-back hour: two instants, one local interval -> their mean
         local_dup = np.zeros(len(out), dtype=bool)
         local_dup[members] = True
-        agg = {"y": "sum"}
+        _warn_repeated_hour(out[local_dup], where.path, timezone)
+        agg = {"y": "mean"}
         if "abandoned" in out.columns:
-            agg["abandoned"] = lambda s: s.sum(min_count=1)
+            agg["abandoned"] = "mean"  # NaN only when both copies are unknown
         merged = _aggregate(out[local_dup], agg)
         first_line = pd.DataFrame({"queue": out["queue"].to_numpy()[local_dup],
                                    "ds": out["ds"].to_numpy()[local_dup],
@@ -504,6 +507,20 @@ def _check_duplicates(
         out = pd.concat([out[~local_dup], merged], ignore_index=True)
         where = _Where(where.path, np.concatenate([where.lines[~local_dup], first_line]))
     return out, where
+
+
+def _warn_repeated_hour(rows: pd.DataFrame, path: Path, timezone: str) -> None:
+    """Say that the rows of a fall-back hour (both copies, stamped at the same local
+    times) are averaged into one local interval each."""
+    ds = pd.DatetimeIndex(rows["ds"])
+    hours = [h for h in fall_back_hours(ds.min(), ds.max() + pd.Timedelta(seconds=1),
+                                        timezone)
+             if ((ds >= h.start) & (ds < h.end)).any()]
+    when = _list(hours) if hours else _list(sorted(set(ds.strftime("%Y-%m-%d %H:%M"))))
+    per_queue = rows["queue"].value_counts().sort_index()
+    _repair(f"{path}: {len(rows)} rows in the repeated hour of the clock change ({when}, "
+            f"{timezone}) were averaged into one; the hour happened twice (rows by queue: "
+            + _list(f"{q} {n}" for q, n in per_queue.items()) + ")")
 
 
 def _seconds(ds: pd.Series) -> np.ndarray:
@@ -554,7 +571,8 @@ def _ambiguous(ds: pd.Series, timezone: str) -> np.ndarray:
 
 
 def _aggregate(frame: pd.DataFrame, agg: dict) -> pd.DataFrame:
-    """Sum rows per (queue, ds); AHT is the volume-weighted mean of known values."""
+    """Aggregate rows per (queue, ds) by ``agg``; AHT is the volume-weighted mean of
+    known values."""
     g = frame.groupby(["queue", "ds"], sort=True)
     out = g.agg(agg)
     if "aht_s" in frame.columns:
