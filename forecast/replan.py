@@ -7,9 +7,22 @@ shows in the last hour before it shows in the day's total): the ratio is
     r = (sum_i w_i a_i + k) / (sum_i w_i f_i + k),   w_i = 0.5 ** (age_i / half_life)
 
 over the elapsed intervals i of the day, with actuals a_i, forecasts f_i and a small
-pseudo-count k that keeps a quiet early morning from swinging the plan. The remaining
-intervals get ``f * r`` (optionally fading back to ``f`` with ``decay_hours``), are
-staffed again, and the change in agents per interval says whom to pull in or release.
+pseudo-count k that keeps a quiet early morning from swinging the plan. The forecast
+f is the plan's mean (``volume_mean``) when it has one, so a plan staffed to a quantile
+(``wfm plan --quantile 0.8``) is compared on its mean, not on its P80. The remaining
+intervals' staffed volume (the mean or the quantile the plan was made for) is scaled
+by ``r`` (optionally fading back with ``decay_hours``), keeping the plan's margin over
+the mean, and staffed again; the change in agents per interval says whom to pull in or
+release.
+
+Email and social restart from the plan's own backlog at the end of the previous day
+(plan.csv's ``backlog`` column), not from an empty queue at midnight. Their plan also
+holds work spread from earlier days' response windows, which a restart from the
+backlog does not see: the day is staffed twice from that backlog, with the plan's
+volumes and with the new ones, and the difference is added to the plan's agents.
+
+Handle times are not re-planned: the plan's ``aht_s`` is kept for every interval (an
+AHT column in the actuals is not used).
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import pandas as pd
 
 from .config import PlanConfig
 from .exceptions import DataValidationError, ForecastError, ForecastWarning
-from .staffing import staff_queue
+from .staffing import scheduled_heads, staff_queue
 
 __all__ = ["ReplanSettings", "replan_day", "REPLAN_COLUMNS"]
 
@@ -65,10 +78,13 @@ def replan_day(
     Parameters
     ----------
     plan
-        The day's rows of a plan table (``queue, ds, volume, aht_s, agents_required,
-        agents_scheduled``), as written by ``wfm plan``.
+        A plan table covering the day (``queue, ds, volume, aht_s, agents_required,
+        agents_scheduled``, and ``volume_mean`` and ``backlog`` when it has them), as
+        written by ``wfm plan``. For email and social, the row before the day gives the
+        backlog the day starts with.
     actuals
-        Contacts so far today in the long shape (``queue, ds, y``).
+        Contacts so far today in the long shape (``queue, ds, y``); any other column
+        (such as ``aht_s``) is not used.
     config
         The plan configuration (queue settings, interval).
     now
@@ -82,7 +98,11 @@ def replan_day(
     -------
     DataFrame
         One row per queue and interval of the day (columns :data:`REPLAN_COLUMNS`):
-        ``change`` = new minus planned scheduled agents (positive: pull in).
+        ``forecast`` is the plan's mean the actuals are compared with, ``volume`` the
+        volume staffed (actual when elapsed, else the plan's staffed volume x
+        ``ratio``), ``change`` = new minus planned scheduled agents (positive: pull in,
+        negative: can be released); for email and social, ``service_level`` is that of
+        the day re-staffed from the plan's backlog.
 
     Raises
     ------
@@ -95,8 +115,10 @@ def replan_day(
     -----
     ForecastWarning
         Actual rows the re-plan ignores (outside the plan's intervals, e.g. closed
-        hours, or after ``now``), and a queue whose plan forecasts no contacts that day
-        although some arrived (nothing to scale: its rest of the day stays as planned).
+        hours, or after ``now``), a queue whose plan forecasts no contacts that day
+        although some arrived (nothing to scale: its rest of the day stays as planned),
+        and an email/social queue whose plan has no backlog before the day (it starts
+        with no contacts waiting).
     """
     settings = settings or ReplanSettings()
     if actuals.empty:
@@ -119,7 +141,8 @@ def replan_day(
     _warn_ignored(actuals, todays_plan, now, interval)
     frames = [
         _replan_queue(todays_plan[todays_plan["queue"] == q].sort_values("ds"),
-                      actuals[actuals["queue"] == q], config, q, now, settings)
+                      actuals[actuals["queue"] == q], config, q, now, settings,
+                      _backlog_before(plan, config, q, day))
         for q in queues
     ]
     return pd.concat(frames, ignore_index=True)[REPLAN_COLUMNS]
@@ -150,10 +173,32 @@ def _warn_ignored(actuals: pd.DataFrame, plan: pd.DataFrame, now: pd.Timestamp,
                       f"{now:%H:%M} and are ignored", ForecastWarning, stacklevel=3)
 
 
+def _backlog_before(plan: pd.DataFrame, config: PlanConfig, queue: str,
+                    day: pd.Timestamp) -> float:
+    """Email/social: the plan's backlog at the end of its last interval before ``day``
+    (0 for voice and chat, and, with a warning, when the plan has none)."""
+    if not config.queue(queue).is_deferred:
+        return 0.0
+    before = plan[(plan["queue"] == queue) & (plan["ds"] < day)]
+    backlog = (pd.to_numeric(before.sort_values("ds")["backlog"], errors="coerce").iloc[-1]
+               if len(before) and "backlog" in plan.columns else np.nan)
+    if not np.isfinite(backlog):
+        warnings.warn(f"queue '{queue}': the plan has no backlog before {day:%Y-%m-%d} (its "
+                      "first day?): the re-plan starts the day with no contacts waiting, so "
+                      "it may release agents the plan kept for the night's and earlier work",
+                      ForecastWarning, stacklevel=3)
+        return 0.0
+    return float(max(backlog, 0.0))
+
+
 def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig, queue: str,
-                  now: pd.Timestamp, settings: ReplanSettings) -> pd.DataFrame:
+                  now: pd.Timestamp, settings: ReplanSettings,
+                  initial_backlog: float) -> pd.DataFrame:
     ds = plan["ds"].reset_index(drop=True)
-    forecast = plan["volume"].to_numpy(dtype=float)
+    staffed_plan = plan["volume"].to_numpy(dtype=float)
+    # compare with the mean: a plan staffed to a quantile keeps its margin over it
+    forecast = (np.clip(plan["volume_mean"].to_numpy(dtype=float), 0, None)
+                if "volume_mean" in plan.columns else staffed_plan)
     actual = (actuals.set_index("ds")["y"].groupby(level=0).sum()
               .reindex(ds).to_numpy(dtype=float))
     elapsed = (ds + pd.Timedelta(seconds=config.interval_s) <= now).to_numpy()
@@ -162,7 +207,7 @@ def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig,
     weights = np.where(seen, 0.5 ** (age_h / settings.half_life_hours), 0.0)
     ratio = ((np.nansum(weights * np.nan_to_num(actual)) + settings.pseudo_count)
              / (np.sum(weights * forecast) + settings.pseudo_count))
-    if forecast.sum() == 0 and np.nansum(np.where(seen, actual, 0.0)) > 0:
+    if staffed_plan.sum() == 0 and np.nansum(np.where(seen, actual, 0.0)) > 0:
         warnings.warn(f"queue '{queue}': the plan forecasts no contacts on {ds.iloc[0]:%Y-%m-%d} "
                       f"but {np.nansum(np.where(seen, actual, 0.0)):g} arrived: there is no "
                       "forecast to scale, so the rest of the day stays as planned (no "
@@ -173,13 +218,27 @@ def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig,
         ratios = np.full(len(ds), ratio)
     else:
         ratios = 1 + (ratio - 1) * 0.5 ** (ahead_h / settings.decay_hours)
-    volume = np.where(seen, np.nan_to_num(actual), forecast * ratios)
-    staffed = staff_queue(pd.DataFrame({"ds": ds, "volume": volume,
-                                        "aht_s": plan["aht_s"].to_numpy(dtype=float)}),
-                          config.queue(queue), interval_s=config.interval_s)
+    volume = np.where(seen, np.nan_to_num(actual), staffed_plan * ratios)
+    settings_q = config.queue(queue)
+
+    def staff(volumes):
+        return staff_queue(pd.DataFrame({"ds": ds, "volume": volumes,
+                                         "aht_s": plan["aht_s"].to_numpy(dtype=float)}),
+                           settings_q, interval_s=config.interval_s,
+                           initial_backlog=initial_backlog)
+
+    staffed = staff(volume)
+    required = staffed["agents_required"].to_numpy()
+    if settings_q.is_deferred:
+        # the plan staffed today with the spill of earlier days' windows; restarting from
+        # its backlog does not see it, so add only the difference the new volumes make
+        required = np.maximum(plan["agents_required"].to_numpy()
+                              + required - staff(staffed_plan)["agents_required"].to_numpy(), 0)
     future = ~elapsed
-    new_required = np.where(future, staffed["agents_required"], plan["agents_required"])
-    new_scheduled = np.where(future, staffed["agents_scheduled"], plan["agents_scheduled"])
+    new_required = np.where(future, required, plan["agents_required"])
+    new_scheduled = np.where(future, scheduled_heads(required, settings_q.shrinkage,
+                                                     settings_q.availability),
+                             plan["agents_scheduled"])
     return pd.DataFrame({
         "queue": queue,
         "ds": ds,

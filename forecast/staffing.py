@@ -32,9 +32,9 @@ email, social (deferred)
     if not answered by then). Closed intervals get 0 agents. An ``initial_backlog``
     (contacts already waiting at the first row's start) is answered first: it joins the
     queue ahead of every arrival in the table, like contacts that came while closed, at
-    the first opening from the first row's start, with the first row's handle time and
-    a full response window from that opening (how long they have already waited is not
-    known).
+    the first opening from the first row's start, with the table's mean handle time
+    (weighted by volume) and a full response window from that opening (how long they
+    have already waited is not known).
 
 Then, for every channel: ``agents_scheduled = ceil(agents_required / ((1 - shrinkage)
 x availability))`` (round up), and ``cost = agents_scheduled x interval hours x
@@ -104,8 +104,9 @@ def staff_queue(forecast: pd.DataFrame, queue: QueueConfig, *, interval_s: int,
         Interval length in seconds.
     initial_backlog
         Email/social only: contacts already waiting at the start of the first row
-        (earliest ``ds``), answered before any arrival in the table (FIFO) with the
-        first row's handle time. Default 0: the queue starts empty.
+        (earliest ``ds``), answered before any arrival in the table (FIFO), with the
+        table's handle time averaged over its volume (``queue.aht_s`` when it has
+        none). Default 0: the queue starts empty.
 
     Returns
     -------
@@ -298,8 +299,10 @@ def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
     uniform_work = g_work[open_idx]
     point_work = np.bincount(next_open[~is_open], weights=g_work[~is_open],
                              minlength=n_open + 1)[:n_open]
-    # the backlog carried in waits at the first opening, ahead of that opening's arrivals
-    backlog_work = initial_backlog * aht[np.argmin(pos)]
+    # the backlog carried in waits at the first opening, ahead of that opening's arrivals,
+    # with the table's mean handle time (one interval's may be far off)
+    total = volume.sum()
+    backlog_work = initial_backlog * (float(volume @ aht) / total if total > 0 else queue.aht_s)
     if next_open[0] < n_open:
         point_work[next_open[0]] += backlog_work
 

@@ -120,3 +120,72 @@ def test_replan_cli_says_there_is_nothing_to_scale_on_a_day_forecast_at_zero(set
     assert result.exit_code == 0, result.output
     assert "voice: no forecast left today to scale" in result.output
     assert "x the forecast" not in result.output
+
+
+@pytest.fixture(scope="module")
+def email_setting(setting):
+    tmp, config, _, _ = setting
+    plan = build_plan(config, queues=["email"]).plan
+    first = plan["ds"].dt.normalize().iloc[0]
+    return tmp, config, plan, first
+
+
+def test_email_actuals_on_forecast_keep_the_plan_the_day_starts_with_its_backlog(email_setting):
+    # Tuesday: the night's emails and Monday's late ones are waiting at midnight; a
+    # re-plan that started the day with an empty queue released most of the team
+    _, config, plan, first = email_setting
+    day = first + pd.Timedelta(days=1)
+    assert plan.loc[plan["ds"] == day - pd.Timedelta(minutes=30), "backlog"].iloc[0] > 20
+    morning = plan[(plan["ds"] >= day) & (plan["ds"] < day + pd.Timedelta(hours=10))]
+    exact = pd.DataFrame({"queue": "email", "ds": morning["ds"], "y": morning["volume_mean"]})
+    table = replan_day(plan, exact, config)
+    ahead = table[table["status"] == "ahead"]
+    assert ahead["ratio"].iloc[0] == pytest.approx(1.0)
+    assert (ahead["change"] == 0).all()
+    # rounded to whole contacts, as a real export is: at most a head either way
+    rounded = replan_day(plan, actuals_for(plan, day, 10, 1.0), config)
+    changed = rounded.loc[rounded["status"] == "ahead", "agents_required"] - rounded.loc[
+        rounded["status"] == "ahead", "agents_required_plan"]
+    assert changed.abs().max() <= 1
+
+
+def test_an_email_surge_still_pulls_agents_in(email_setting):
+    _, config, plan, first = email_setting
+    day = first + pd.Timedelta(days=1)
+    table = replan_day(plan, actuals_for(plan, day, 10, 1.8), config)
+    ahead = table[table["status"] == "ahead"]
+    assert ahead["change"].max() >= 2 and (ahead["change"] >= 0).all()
+
+
+def test_email_on_the_plans_first_day_warns_it_starts_with_no_backlog(email_setting):
+    _, config, plan, first = email_setting
+    with pytest.warns(ForecastWarning, match="queue 'email': the plan has no backlog before "
+                                             f"{first:%Y-%m-%d}"):
+        replan_day(plan, actuals_for(plan, first, 10, 1.0), config)
+
+
+def test_a_quantile_plan_is_compared_on_its_mean_and_keeps_its_margin(setting):
+    _, config, _, day = setting
+    p80 = build_plan(config, queues=["voice"], quantile=0.8).plan
+    assert (p80["volume"] > p80["volume_mean"]).mean() > 0.9  # staffed above the mean
+    at_mean = actuals_for(p80.assign(volume=p80["volume_mean"]), day, 11, 1.0)
+    table = replan_day(p80, at_mean, config)
+    ahead = table[table["status"] == "ahead"]
+    assert ahead["ratio"].iloc[0] == pytest.approx(1.0, abs=0.02)
+    assert ahead["change"].abs().max() <= 1
+    planned = p80.set_index("ds").loc[ahead["ds"], "volume"].to_numpy()
+    np.testing.assert_allclose(ahead["volume"], planned * ahead["ratio"])
+
+
+def test_replan_cli_says_whom_to_release_and_that_aht_is_kept(setting):
+    tmp, config, plan, day = setting
+    plan_path = tmp / "plan_release.csv"
+    plan.to_csv(plan_path, index=False)
+    quiet = actuals_for(plan, day, 11, 0.5).rename(columns={"ds": "timestamp", "y": "volume"})
+    quiet.assign(aht_s=300.0).to_csv(tmp / "quiet.csv", index=False)
+    result = CliRunner().invoke(wfm, ["replan", str(config.source), "--actuals",
+                                      str(tmp / "quiet.csv"), "--plan", str(plan_path)])
+    assert result.exit_code == 0, result.output
+    assert "release up to" in result.output and "from 11:00" in result.output
+    assert "pull in" not in result.output
+    assert "handle times are not re-planned" in result.output

@@ -43,9 +43,12 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
                out_file):
     """How many agents to pull in or release for the rest of today.
 
-    Scales the rest of today's forecast by how far the actuals so far ran from it
-    (recent intervals weigh more), staffs it again, and prints per interval the
-    planned and the new scheduled agents and the change.
+    Scales the rest of today's forecast by how far the actuals so far ran from the
+    plan's mean forecast (recent intervals weigh more; a --quantile plan keeps its
+    margin), staffs it again, and prints per interval the planned and the new
+    scheduled agents and the change. Email and social start the day with the plan's
+    backlog. Handle times are not re-planned: the plan's AHT is kept (an AHT column
+    in the actuals is not used).
 
     \b
     Example (an outage morning):
@@ -59,6 +62,9 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
     todays = read_volumes(actuals, timezone=cfg.timezone,
                           timestamps=cfg.data.timestamps)
     day = todays["ds"].min().normalize()
+    if "aht_s" in todays.columns:
+        click.echo("note: handle times are not re-planned; the plan's AHT is kept (the "
+                   "actuals' AHT column is not used)")
     if plan_path is not None:
         from ..simulate.planfile import read_plan
 
@@ -75,7 +81,7 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
         ahead = rows[rows["status"] == "ahead"]
         if not len(ahead):
             click.echo(f"{queue}: the day is over")
-        elif ahead["forecast"].sum() <= 0:
+        elif ahead["volume"].sum() <= 0:
             click.echo(f"{queue}: no forecast left today to scale; the rest of the day stays "
                        "as planned")
         else:
@@ -86,10 +92,10 @@ def replan_cmd(config, example, actuals, plan_path, now, half_life_hours, decay_
             click.echo(f"  {row.ds:%H:%M}  {row.forecast:>9.1f} {row.volume:>7.1f} "
                        f"{row.agents_scheduled_plan:>8.0f} {row.agents_scheduled:>7.0f} "
                        f"{row.change:>+7.0f}")
-        extra = ahead["change"].clip(lower=0)
-        if extra.any():
-            first = ahead.loc[extra.gt(0).idxmax(), "ds"]
-            click.echo(f"  pull in up to {int(extra.max())} agent(s) from {first:%H:%M}")
+        for verb, more in (("pull in", ahead["change"]), ("release", -ahead["change"])):
+            if (more > 0).any():
+                first = ahead.loc[more.gt(0).idxmax(), "ds"]
+                click.echo(f"  {verb} up to {int(more.max())} agent(s) from {first:%H:%M}")
     if out_file is not None:
         write_csv(table, out_file, float_format="%.6g", date_format="%Y-%m-%d %H:%M")
     click.echo(f"re-planned {day:%Y-%m-%d}")
