@@ -7,6 +7,13 @@
 Changes that leave the forecast alone (volume or AHT scaling, shrinkage, occupancy,
 service target) restaff the base forecast without refitting; changes to events or
 opening hours refit the forecasts of the queues concerned.
+
+Opening hours with no history (a day or a time the queue never opened) get the volume
+the forecast model extrapolates from the hours it has seen, which is new demand: the
+what-if warns how many contacts that adds. ``WhatIf(same_volume=True)`` (``wfm whatif
+--same-volume``) instead keeps each changed queue's total contacts over the horizon at
+the base plan's, spread over the new hours in the shape the model forecasts: the same
+customers over longer hours.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from . import events as events_io
-from .config import OpeningHours, PlanConfig, QueueConfig
+from .config import WEEKDAYS, OpeningHours, PlanConfig, QueueConfig
 from .exceptions import ConfigError, ForecastWarning
+from .forecasters.base import slot_key
 from .plan import (
     PlanInputs,
     PlanResult,
@@ -52,6 +60,13 @@ class WhatIf:
         only: the deferred ones (email, social) count their targets in open hours.
     hours
         Replace the queue's opening hours.
+    same_volume
+        With ``hours``: keep each changed queue's total contacts over the horizon at
+        the base plan's (times ``volume_scale``). The refitted forecast (mean and
+        quantiles) is scaled by base total / scenario total, so the contacts spread
+        over the new hours in the shape the model forecasts, hours with no history
+        included, instead of adding the model's extrapolation for those hours as new
+        demand.
     add_events
         Events table (same columns as the events file) added to the calendar.
     remove_events
@@ -64,8 +79,8 @@ class WhatIf:
     ConfigError
         On construction, when ``volume_scale`` or ``aht_scale`` is negative or not
         finite, ``shrinkage`` or ``service_level`` is outside [0, 1),
-        ``max_occupancy`` outside [0, 1], or ``answer_s`` negative; the key names the
-        field.
+        ``max_occupancy`` outside [0, 1], ``answer_s`` negative, or ``same_volume``
+        is set without ``hours``; the key names the field.
     """
 
     volume_scale: float = 1.0
@@ -75,6 +90,7 @@ class WhatIf:
     service_level: float | None = None
     answer_s: float | None = None
     hours: OpeningHours | None = None
+    same_volume: bool = False
     add_events: pd.DataFrame | None = None
     remove_events: tuple[str, ...] = ()
     queues: tuple[str, ...] | None = None
@@ -99,6 +115,9 @@ class WhatIf:
                                   f"got {value}", key=name)
         if self.answer_s is not None and self.answer_s < 0:
             raise ConfigError(f"must be >= 0 seconds, got {self.answer_s}", key="answer_s")
+        if self.same_volume and self.hours is None:
+            raise ConfigError("keeps the volume of a change of opening hours; give hours "
+                              "too", key="same_volume")
 
     @property
     def refits(self) -> bool:
@@ -137,7 +156,8 @@ class WhatIf:
         if self.queues is None and any(getattr(self, k) is not None for k in _TARGET):
             parts[-1] += " on immediate queues"
         if self.hours is not None:
-            parts.append(f"hours {self.hours.describe()}")
+            parts.append(f"hours {self.hours.describe()}"
+                         + (", same total volume" if self.same_volume else ""))
         events_only = not parts
         if self.added_events():  # without what-if queues, label each with its own
             parts.append("add " + ", ".join(
@@ -188,8 +208,9 @@ class WhatIfResult:
         The two plans.
     warnings
         What :func:`run_whatif` warned about (also raised as ``ForecastWarning``): a
-        target kept off deferred queues, a scenario queue expected below its target,
-        a queue planned over a different window in the two plans.
+        target kept off deferred queues, hours opened with no history (and the
+        contacts the model put there), a scenario queue expected below its target, a
+        queue planned over a different window in the two plans.
     """
 
     change: WhatIf
@@ -259,7 +280,7 @@ def run_whatif(
     else:
         scenario = _restaff(scenario_config, change, quantile, base)
     result = WhatIfResult(change=change, base=base, scenario=scenario)
-    result.warnings = _notes(result, config)
+    result.warnings = _new_hours_notes(result, inputs.history) + _notes(result, config)
     for text in result.warnings:
         warnings.warn(text, ForecastWarning, stacklevel=2)
     return result
@@ -308,6 +329,69 @@ def _notes(result: WhatIfResult, config: PlanConfig) -> list[str]:
     return notes
 
 
+def _unseen(plan: pd.DataFrame, history: pd.DataFrame) -> np.ndarray:
+    """Mask of the plan's intervals whose slot (weekday and time of day) has no observed
+    (not gap-filled) interval in the queue's history."""
+    seen = history.loc[~history["filled"].fillna(False).astype(bool), "ds"]
+    return ~np.isin(slot_key(plan["ds"]), np.unique(slot_key(seen)))
+
+
+def _describe_slots(ds: pd.Series, interval_s: int) -> str:
+    """Weekdays and times of ``ds``, e.g. 'mon-fri 20:00-22:00; sat 08:00-09:00,
+    17:00-22:00; sun 08:00-22:00' (each run of consecutive intervals as start-end)."""
+    step = interval_s // 60
+    idx = pd.DatetimeIndex(ds)
+    minutes = pd.Series(idx.hour * 60 + idx.minute).groupby(idx.day_of_week.to_numpy())
+    by_times: dict[str, list[int]] = {}
+    for day, values in minutes:
+        starts = np.unique(values.to_numpy())
+        breaks = np.flatnonzero(np.diff(starts) != step) + 1
+        times = ", ".join(f"{_hhmm(run[0])}-{_hhmm(run[-1] + step)}"
+                          for run in np.split(starts, breaks))
+        by_times.setdefault(times, []).append(int(day))
+    parts = []
+    for times, days in by_times.items():
+        runs = np.split(np.array(days), np.flatnonzero(np.diff(days) != 1) + 1)
+        names = ", ".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}"
+                          for r in runs)
+        parts.append(f"{names} {times}")
+    return "; ".join(parts)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}" if minutes < 1440 else "24:00"
+
+
+def _new_hours_notes(result: WhatIfResult, history: pd.DataFrame) -> list[str]:
+    """Per queue whose scenario hours open slots the history never saw: where, and how
+    many contacts the model put there (new demand unless ``same_volume``)."""
+    change, notes = result.change, []
+    if change.hours is None:
+        return notes
+    interval_s = result.scenario.config.interval_s
+    for name, q in result.scenario.queues.items():
+        if not change.applies_to(name):
+            continue
+        unseen = _unseen(q.plan, history[history["queue"] == name])
+        if not unseen.any():
+            continue
+        added = float(q.plan.loc[unseen, "volume"].sum())
+        base_total = float(result.base.queues[name].plan["volume"].sum())
+        share = (f" ({added / base_total:+.1%} on the base's {base_total:,.0f})"
+                 if base_total > 0 else "")
+        where = _describe_slots(q.plan.loc[unseen, "ds"], interval_s)
+        if change.same_volume:
+            how = (f"the model's extrapolation from the hours it has seen puts {added:,.0f} "
+                   f"contacts there{share}, taken from the other hours: the queue's total is "
+                   "kept at the base's")
+        else:
+            how = (f"the model extrapolated their volume from the hours it has seen, adding "
+                   f"{added:,.0f} contacts{share}: new demand, an assumption, not history "
+                   "(--same-volume keeps the base's total instead)")
+        notes.append(f"scenario: queue '{name}' opens hours with no history ({where}); {how}")
+    return notes
+
+
 def _restaff(config: PlanConfig, change: WhatIf, quantile: float | None,
              base: PlanResult) -> PlanResult:
     queues = {}
@@ -316,7 +400,7 @@ def _restaff(config: PlanConfig, change: WhatIf, quantile: float | None,
             queues[name] = q
             continue
         plan = staff_forecast(q.forecast, config.queue(name), config, quantile=quantile,
-                              scenario=change.scenario())
+                              scenario=change.scenario(), initial_backlog=q.initial_backlog)
         queues[name] = dataclasses.replace(q, plan=plan, daily=None)  # daily made anew
     return dataclasses.replace(base, config=config, queues=queues)
 
@@ -337,7 +421,28 @@ def _refit(config: PlanConfig, inputs: PlanInputs, change: WhatIf, quantile: flo
                           scenarios={n: change.scenario() for n in names})
     queues: dict[str, QueuePlan] = dict(base.queues)
     queues.update(refitted.queues)
+    if change.same_volume:
+        for name in refitted.queues:
+            queues[name] = _keep_volume(queues[name], base.queues[name], config, change,
+                                        quantile)
     return dataclasses.replace(base, config=config, queues=queues, events=events)
+
+
+def _keep_volume(scenario: QueuePlan, base: QueuePlan, config: PlanConfig, change: WhatIf,
+                 quantile: float | None) -> QueuePlan:
+    """``scenario`` restaffed with its forecast (mean and quantiles) scaled to the base
+    forecast's total."""
+    total = float(scenario.forecast["mean"].sum())
+    if total <= 0:
+        return scenario
+    factor = float(base.forecast["mean"].sum()) / total
+    columns = ["mean"] + [c for c in scenario.forecast.columns
+                          if c.startswith("p") and c[1:2].isdigit()]
+    forecast = scenario.forecast.copy()
+    forecast[columns] = forecast[columns] * factor
+    plan = staff_forecast(forecast, config.queue(scenario.queue), config, quantile=quantile,
+                          scenario=change.scenario(), initial_backlog=scenario.initial_backlog)
+    return dataclasses.replace(scenario, forecast=forecast, plan=plan, daily=None)
 
 
 def _window_days(result: PlanResult, daily: pd.DataFrame | None = None) -> pd.Series:
@@ -386,16 +491,19 @@ def compare_totals(base: PlanResult, scenario: PlanResult) -> pd.DataFrame:
 
 
 def format_comparison(table: pd.DataFrame) -> str:
-    """:func:`compare_totals` as the text table ``wfm whatif`` prints: agent-hours, FTE
-    and cost change, service level base and scenario ("-" for a queue without contacts).
+    """:func:`compare_totals` as the text table ``wfm whatif`` prints: contacts and
+    agent-hours base, scenario and change, FTE and cost change, service level base and
+    scenario ("-" for a queue without contacts).
     """
     def level(value: float) -> str:
         return f"{value:>8.3f}" if np.isfinite(value) else f"{'-':>8}"
 
-    lines = [f"{'queue':<10} {'agent-h base':>13} {'scenario':>10} {'change':>9} "
+    lines = [f"{'queue':<10} {'contacts base':>13} {'scenario':>10} {'change':>9} "
+             f"{'agent-h base':>13} {'scenario':>10} {'change':>9} "
              f"{'FTE change':>10} {'cost change':>12} {'SL base':>8} {'SL scen.':>8}"]
     for row in table.itertuples(index=False):
-        lines.append(f"{row.queue:<10} {row.agent_hours_base:>13,.0f} "
+        lines.append(f"{row.queue:<10} {row.volume_base:>13,.0f} {row.volume_scenario:>10,.0f} "
+                     f"{row.volume_change:>+9,.0f} {row.agent_hours_base:>13,.0f} "
                      f"{row.agent_hours_scenario:>10,.0f} {row.agent_hours_change:>+9,.0f} "
                      f"{row.fte_change:>+10.1f} {row.cost_change:>+12,.0f} "
                      f"{level(row.service_level_base)} {level(row.service_level_scenario)}")

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import wfm
-from forecast.config import load_config
+from forecast.config import load_config, parse_hours
 from forecast.events import add_event, empty_events
-from forecast.exceptions import ConfigError
+from forecast.exceptions import ConfigError, ForecastWarning
 from forecast.plan import build_plan, load_inputs
 from forecast.whatif import WhatIf, run_whatif
 
@@ -83,3 +83,66 @@ def test_whatif_cli_prints_the_comparison(tmp_path, fast_config):
     assert "volume x1.2 (voice)" in result.output
     assert (tmp_path / "w" / "comparison.csv").is_file()
     assert (tmp_path / "w" / "scenario" / "plan.csv").is_file()
+
+
+# ------------------------------------------------------------------ opening hours
+
+
+def test_hours_without_history_warn_naming_the_queue_and_the_contacts_they_add(base):
+    config, inputs, plan = base
+    change = WhatIf(hours=parse_hours("08:00-22:00"), queues=("voice",))
+    with pytest.warns(ForecastWarning, match="queue 'voice' opens hours with no history"):
+        result = run_whatif(config, change, inputs=inputs, base=plan)
+    note = next(w for w in result.warnings if "no history" in w)
+    # voice opened 08:00-20:00 on weekdays and 09:00-17:00 on Saturdays, never on Sundays
+    assert "mon-fri 20:00-22:00; sat 08:00-09:00, 17:00-22:00; sun 08:00-22:00" in note
+    scenario = result.scenario.queues["voice"].plan
+    added = scenario.loc[~config.queue("voice").hours.is_open(scenario["ds"]), "volume"].sum()
+    assert added > 0 and f"adding {added:,.0f} contacts" in note
+    assert "assumption, not history" in note
+    voice = row(result.comparison, "voice")
+    assert voice["volume_change"] > 0
+    assert not any("no history" in w and "'chat'" in w for w in result.warnings)
+
+
+def test_same_volume_spreads_the_base_total_over_the_new_hours(base):
+    config, inputs, plan = base
+    change = WhatIf(hours=parse_hours("08:00-22:00"), queues=("voice",), same_volume=True,
+                    volume_scale=1.1)
+    with pytest.warns(ForecastWarning, match="the queue's total is kept at the base's"):
+        result = run_whatif(config, change, inputs=inputs, base=plan)
+    voice = row(result.comparison, "voice")
+    assert voice["volume_scenario"] == pytest.approx(1.1 * voice["volume_base"])
+    scenario = result.scenario.queues["voice"].plan
+    assert scenario.loc[scenario["ds"].dt.hour >= 20, "volume"].sum() > 0
+    assert "same total volume" in change.describe()
+
+
+def test_hours_the_history_has_seen_add_no_warning(base):
+    config, inputs, plan = base
+    change = WhatIf(hours=parse_hours({"default": "09:00-17:00", "sun": "closed"}),
+                    queues=("voice",))
+    result = run_whatif(config, change, inputs=inputs, base=plan)
+    assert not any("no history" in w for w in result.warnings)
+
+
+def test_same_volume_needs_hours():
+    with pytest.raises(ConfigError, match="give hours too"):
+        WhatIf(same_volume=True)
+
+
+def test_whatif_cli_prints_contacts_and_rejects_same_volume_without_hours(tmp_path,
+                                                                        fast_config):
+    config = fast_config(tmp_path)
+    result = CliRunner().invoke(wfm, ["whatif", str(config), "--volume", "1.5", "--queue",
+                                      "voice", "--out", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("queue"))
+    assert header.split()[1:4] == ["contacts", "base", "scenario"]
+    table = pd.read_csv(tmp_path / "w" / "comparison.csv").set_index("queue")
+    voice = next(line for line in result.output.splitlines() if line.startswith("voice"))
+    assert voice.split()[1:4] == [f"{table.loc['voice', 'volume_base']:,.0f}",
+                                  f"{table.loc['voice', 'volume_scenario']:,.0f}",
+                                  f"{table.loc['voice', 'volume_change']:+,.0f}"]
+    refused = CliRunner().invoke(wfm, ["whatif", str(config), "--same-volume"])
+    assert refused.exit_code == 2 and "give --hours too" in refused.output

@@ -41,7 +41,13 @@ def parse_event(text: str):
 @click.option("--target", default=None, metavar="SHARE/SECONDS", callback=parse_target,
               help="Service target: 0.9/30, 90/30 or 90%/30 (90% answered within 30 s).")
 @click.option("--hours", default=None, metavar="HH:MM-HH:MM",
-              help="Opening hours for every day, e.g. 08:00-22:00.")
+              help="Opening hours for every day, e.g. 08:00-22:00. Hours the queue has no "
+              "history for get the volume the model extrapolates (new demand; a warning "
+              "says how much).")
+@click.option("--same-volume", is_flag=True, default=False,
+              help="With --hours: keep each queue's total contacts over the horizon, spread "
+              "over the new hours (the same customers over longer hours) instead of adding "
+              "the volume the model extrapolates for them.")
 @click.option("--add-event", "add_events", multiple=True, metavar="SPEC",
               help="Add an event: 'name,type,start,end[,queue[,weight]]' (repeatable).")
 @click.option("--remove-event", "remove_events", multiple=True, metavar="NAME",
@@ -55,13 +61,16 @@ def parse_event(text: str):
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Also write base/ and scenario/ plans and comparison.csv here.")
 def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupancy, target,
-               hours, add_events, remove_events, queues, quantile, horizon_days, out_dir):
-    """See what a change costs: agent-hours, FTE, cost and service level, base vs scenario.
+               hours, same_volume, add_events, remove_events, queues, quantile, horizon_days,
+               out_dir):
+    """See what a change costs: contacts, agent-hours, FTE, cost and service level, base vs
+    scenario.
 
     \b
     Examples:
       wfm whatif --example --volume 1.2 --queue voice
       wfm whatif centre.toml --target 0.9/20 --shrinkage 0.35
+      wfm whatif centre.toml --hours 08:00-22:00 --queue voice --same-volume
       wfm whatif centre.toml --add-event "Outage,outage,2026-12-02 09:00,2026-12-02 14:00,voice"
     """
     from ..atomic import write_csv
@@ -72,10 +81,13 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
 
     cfg = resolve_config(config, example, horizon_days=horizon_days)
     service_level, answer_s = target if target is not None else (None, None)
+    if same_volume and not hours:
+        raise click.UsageError("--same-volume keeps the volume of a change of opening "
+                               "hours: give --hours too")
     change = WhatIf(
         volume_scale=volume_scale, aht_scale=aht_scale, shrinkage=shrinkage,
         max_occupancy=max_occupancy, service_level=service_level, answer_s=answer_s,
-        hours=parse_hours(hours, key="--hours") if hours else None,
+        hours=parse_hours(hours, key="--hours") if hours else None, same_volume=same_volume,
         add_events=combine_events(*[parse_event(e) for e in add_events]) if add_events
         else None,
         remove_events=tuple(remove_events), queues=tuple(queues) or None,
