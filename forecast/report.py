@@ -491,7 +491,8 @@ def render_html(
         if isinstance(peaks, pd.DataFrame) and len(peaks):
             parts += ["<h3>Peaks</h3>", _html_table(_display_peaks(peaks))]
         elif isinstance(peaks, pd.DataFrame):
-            parts.append("<p>No forecast interval above the normal range of recent weeks.</p>")
+            parts.append("<p>No forecast interval materially above the normal range of "
+                         "recent weeks (at least 10% and 3 contacts above it).</p>")
         parts += ["<h3>Daily</h3>", _html_table(_display_summary(qdaily))]
     parts += ["<h2>Definitions</h2>", "<ul>",
               "<li><b>agent-hours</b>: heads scheduled (after shrinkage and availability) "
@@ -578,10 +579,17 @@ def _display_peaks(peaks: pd.DataFrame) -> pd.DataFrame:
         "interval": pd.to_datetime(peaks["ds"]).dt.strftime("%a %d %b %H:%M"),
         "forecast": peaks["forecast"].map("{:,.1f}".format),
         "normal (p95 of recent weeks)": peaks["normal"].map("{:,.1f}".format),
-        "above normal": (100 * peaks["excess"]).map("{:+.0f}%".format),
+        "above normal": [_above_normal(row) for row in peaks.itertuples(index=False)],
         "driver": peaks["driver"].astype(str),
         "event": peaks["event"].astype(str),
     })
+
+
+def _above_normal(peak) -> str:
+    """A peak's excess in contacts, with the share of normal when there is one (none
+    against a normal of almost no contacts, see :func:`forecast.peaks.find_peaks`)."""
+    text = f"{peak.forecast - peak.normal:+,.1f}"
+    return text + (f" ({peak.excess:+.0%})" if np.isfinite(peak.excess) else "")
 
 
 def _pct(value: float) -> str:
@@ -793,7 +801,7 @@ def peaks_chart(peaks: pd.DataFrame, *, title: str = "top forecast peaks") -> pl
                label="normal (p95 of recent weeks)", zorder=3)
     for i, row in frame.iterrows():
         text = row["driver"] + (f": {row['event']}" if row["event"] else "")
-        ax.annotate(f" {text} ({row['excess']:+.0%})", (row["forecast"], i), va="center",
+        ax.annotate(f" {text} ({_above_normal(row)})", (row["forecast"], i), va="center",
                     fontsize=8)
     ax.set_yticks(range(len(frame)), labels)
     ax.set_xlabel("contacts forecast in the interval")

@@ -86,9 +86,15 @@ def test_every_format_writes_its_files(written, example):
     assert {"plan.csv", "daily.csv", "plan.parquet", "daily.parquet", "plan.xlsx",
             "report.html"} <= names
     for queue in example.queues:
-        for kind in ("chart", "heatmap", "peaks"):
+        for kind in ("chart", "heatmap"):
             png = folder / f"{kind}_{queue}.png"
             assert png.read_bytes().startswith(PNG_SIGNATURE), png.name
+    # a peaks chart only for a queue with material peaks: email has one, voice (at most
+    # 8% above its normal) none, and the report says so
+    assert (folder / "peaks_email.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert not (folder / "peaks_voice.png").exists()
+    html = (folder / "report.html").read_text()
+    assert "No forecast interval materially above the normal range" in html
 
 
 def test_same_plan_written_twice_gives_byte_identical_files(written):
@@ -297,3 +303,16 @@ def test_peaks_table_lists_intervals_above_normal_with_their_driver(example):
     assert (peaks["forecast"] > peaks["normal"]).all()
     assert peaks["forecast"].is_monotonic_decreasing
     assert peaks["driver"].notna().all()
+
+
+def test_peaks_show_contacts_above_normal_and_a_share_only_against_a_real_normal():
+    peaks = pd.DataFrame({"level": "interval",
+                          "ds": pd.to_datetime(["2026-12-01 10:00", "2026-12-01 01:00"]),
+                          "forecast": [23.0, 4.5], "normal": [20.0, 0.5],
+                          "excess": [0.15, np.nan], "driver": "season/trend", "event": ""})
+    shown = report._display_peaks(peaks)["above normal"].tolist()
+    assert shown == ["+3.0 (+15%)", "+4.0"]
+    fig = report.peaks_chart(peaks)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert not any("nan" in label for label in labels)
+    assert any("+4.0" in label for label in labels)
