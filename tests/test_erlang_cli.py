@@ -105,7 +105,7 @@ class TestStaffCommand:
         plan = pd.read_csv(out)
         assert len(plan) == 96 and set(plan["queue"]) == {"phone", "mail"}
         assert {"agents_required", "agents_scheduled", "binding", "cost", "p90"} <= set(plan)
-        assert plan["volume"].equals(plan["mean"])
+        assert plan["volume"].equals(plan["volume_mean"])
         mail = plan[plan["queue"] == "mail"]
         assert (mail.loc[pd.to_datetime(mail["ds"]).dt.hour < 8, "agents_required"] == 0).all()
 

@@ -47,6 +47,16 @@ __all__ = [
 
 # --------------------------------------------------------------------------- calibration
 
+#: Answered calls below which a queue's mean handle time is flagged as unreliable (a
+#: warning; the mean is still used): about where the mean of skewed handle times
+#: starts to behave like a normal variable, as its confidence interval assumes.
+MIN_CALLS_FOR_AHT = 30
+#: Abandonments below which the measured patience is not planned with (the queue stays
+#: Erlang C, with a warning): with k abandonments the 95% interval on the exponential
+#: mean patience is [2k / chi2(0.975; 2k), 2k / chi2(0.025; 2k)] x the estimate, about
+#: [0.59, 2.09] x at k = 10 but [0.27, 39.5] x at k = 1.
+MIN_ABANDONED_FOR_PATIENCE = 10
+
 
 @dataclass(frozen=True)
 class QueueCalibration:
@@ -68,9 +78,9 @@ class QueueCalibration:
 
         ``values`` when set (read from a params.toml); otherwise derived: ``aht_s`` is the
         mean handle time; ``patience_s`` is the patience Erlang A needs (fitted with the
-        factor when it was, else the measured mean) and is left out when nobody
-        abandoned (Erlang C is then the right model); ``availability`` is capped at 1
-        (the config's range).
+        factor when it was, else the measured mean) and is left out when fewer than
+        :data:`MIN_ABANDONED_FOR_PATIENCE` callers abandoned (Erlang C is then the
+        model); ``availability`` is capped at 1 (the config's range).
         """
         if self.values is not None:
             return dict(self.values)
@@ -79,18 +89,43 @@ class QueueCalibration:
             values["aht_s"] = round(self.handle_time.mean_s, 1)
         if self.availability is not None:
             values["patience_s"] = round(self.availability.patience_s, 1)
-        elif math.isfinite(self.patience.mean_s) and self.patience.mean_s > 0:
+        elif self.patience_usable:
             values["patience_s"] = round(self.patience.mean_s, 1)
         if self.availability is not None:
             values["availability"] = round(min(self.availability.factor, 1.0), 4)
         return values
 
+    @property
+    def patience_usable(self) -> bool:
+        """Enough abandonments (:data:`MIN_ABANDONED_FOR_PATIENCE`) to plan with the
+        measured patience."""
+        p = self.patience
+        return (p.abandoned >= MIN_ABANDONED_FOR_PATIENCE and math.isfinite(p.mean_s)
+                and p.mean_s > 0)
+
+    def sample_warnings(self) -> list[str]:
+        """Figures learned from too few calls to trust, one sentence each."""
+        out = []
+        n, k = self.handle_time.calls, self.patience.abandoned
+        if 0 < n < MIN_CALLS_FOR_AHT:
+            out.append(f"queue '{self.queue}': mean handle time from only {n} answered "
+                       f"call(s) (fewer than {MIN_CALLS_FOR_AHT}): unreliable")
+        if 0 < k < MIN_ABANDONED_FOR_PATIENCE:
+            out.append(f"queue '{self.queue}': patience from only {k} abandonment(s) (fewer "
+                       f"than {MIN_ABANDONED_FOR_PATIENCE}) is too uncertain to plan with; "
+                       "no patience_s written (Erlang C)")
+        return out
+
     def value_notes(self) -> dict[str, str]:
         """Where each of :meth:`config_values` comes from, one phrase per key."""
         h, p, a = self.handle_time, self.patience, self.availability
         measured = f"measured mean patience {p.mean_s:.1f} s [{p.low_s:.1f}, {p.high_s:.1f}]"
-        notes = {"aht_s": f"mean handle time [{h.low_s:.1f}, {h.high_s:.1f}] s",
-                 "patience_s": measured}
+        aht = f"mean handle time [{h.low_s:.1f}, {h.high_s:.1f}] s"
+        if h.low_s == 0.0 < h.mean_s:
+            aht += ", lower bound clipped at 0"
+        if h.calls < MIN_CALLS_FOR_AHT:
+            aht += f", only {h.calls} answered call(s): unreliable"
+        notes = {"aht_s": aht, "patience_s": measured}
         if a is not None:
             if a.patience_fitted:
                 notes["patience_s"] = (f"Erlang A patience fitted with the availability "
@@ -114,8 +149,14 @@ class QueueCalibration:
         parts += [f"{key} {value:g} ({note})" for (key, value), note
                   in zip(used.items(), self.value_notes().values(), strict=True)]
         if "patience_s" not in used:
-            parts.append("no abandonment: Erlang C" if not math.isfinite(p.mean_s)
-                         else f"measured mean patience {p.mean_s:.1f} s")
+            if not math.isfinite(p.mean_s):
+                parts.append("no abandonment: Erlang C")
+            elif p.abandoned < MIN_ABANDONED_FOR_PATIENCE:
+                parts.append(f"measured mean patience {p.mean_s:.1f} s from only "
+                             f"{p.abandoned} abandonment(s), not used (fewer than "
+                             f"{MIN_ABANDONED_FOR_PATIENCE}): Erlang C")
+            else:
+                parts.append(f"measured mean patience {p.mean_s:.1f} s")
         return f"{self.queue}: " + ", ".join(parts)
 
 
@@ -318,7 +359,8 @@ def calibrate(
         Intervals with fewer offered calls do not enter the availability fit.
     min_intervals
         A queue needs at least this many such intervals for an availability fit
-        (fewer cannot tell the factor from the patience); otherwise its
+        (fewer cannot tell the factor from the patience), and at least
+        :data:`MIN_ABANDONED_FOR_PATIENCE` abandonments; otherwise its
         ``availability`` is None and only handle time and patience are learned.
     bootstrap, confidence, seed
         Bootstrap replicates (over days) and level of the intervals; the seed makes
@@ -327,6 +369,13 @@ def calibrate(
     Returns
     -------
     Calibration
+
+    Warns
+    -----
+    ForecastWarning
+        For a queue with fewer than :data:`MIN_CALLS_FOR_AHT` answered calls (its mean
+        handle time is unreliable) or fewer than :data:`MIN_ABANDONED_FOR_PATIENCE`
+        abandonments (its patience is not planned with).
     """
     validate_call_records(records)
     if records.empty:
@@ -355,7 +404,8 @@ def calibrate(
         own = intervals[intervals["queue"] == name]
         availability = None
         if (
-            0 < patience.mean_s < math.inf
+            patience.abandoned >= MIN_ABANDONED_FOR_PATIENCE
+            and 0 < patience.mean_s < math.inf
             and len(usable_intervals(own, min_calls=min_calls, agents=agents)) >= min_intervals
         ):
             availability = fit_availability(
@@ -380,6 +430,8 @@ def calibrate(
             patience=patience,
             availability=availability,
         )
+        for text in queues[str(name)].sample_warnings():
+            warnings.warn(text, ForecastWarning, stacklevel=2)
     return Calibration(
         queues=queues,
         interval_s=int(interval_s),

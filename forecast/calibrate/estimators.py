@@ -216,7 +216,9 @@ class HandleTimeEstimate:
     Attributes
     ----------
     mean_s, low_s, high_s
-        Sample mean and its normal-approximation confidence interval.
+        Sample mean and its normal-approximation confidence interval, the lower bound
+        clipped at 0 (handle times are never negative; the normal interval of a few
+        skewed handle times can reach below 0).
     cv
         Coefficient of variation (standard deviation / mean); 1 for exponential.
     median_s
@@ -260,7 +262,7 @@ def estimate_handle_time(handle_s: np.ndarray, *, confidence: float = 0.95) -> H
     logs = np.log(positive)
     return HandleTimeEstimate(
         mean_s=mean,
-        low_s=mean - half,
+        low_s=max(mean - half, 0.0),
         high_s=mean + half,
         cv=sd / mean if mean > 0 else math.nan,
         median_s=float(np.median(h)),

@@ -49,7 +49,8 @@ def _share(ctx, param, value):
 @click.option("--patience", "patience_s", type=float, default=None, callback=_positive,
               help="Mean caller patience, seconds: use Erlang A (abandonment).")
 @click.option("--agents", type=int, default=None,
-              help="Reverse mode: the service these agents give.")
+              help="Reverse mode: the service these agents give (>= 1), and whether the "
+                   "target and caps are met.")
 @click.option("--max-occupancy", type=float, default=None, callback=_share,
               help="Cap on occupancy, e.g. 0.85.")
 @click.option("--max-asa", "max_asa_s", type=float, default=None, callback=_positive,
@@ -72,8 +73,8 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
     load = volume * aht_s / (interval_min * 60.0)
     if max_abandon is not None and patience_s is None:
         raise click.BadParameter("--max-abandon needs --patience", param_hint="--max-abandon")
-    if agents is not None and agents < 0:
-        raise click.BadParameter(f"{agents} is not a whole number >= 0", param_hint="--agents")
+    if agents is not None and agents < 1:
+        raise click.BadParameter(f"{agents} is not a whole number >= 1", param_hint="--agents")
     result: dict = {"load_erlangs": load, "target_service_level": share,
                     "target_answer_s": target_s}
     if agents is None:
@@ -95,6 +96,11 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
         result.update(service_level=float(m.service_level), asa_s=float(m.asa_s),
                       occupancy=float(m.occupancy), abandonment=float(m.p_abandon),
                       service_level_answered=float(m.service_level_answered))
+    if agents is not None:
+        # Erlang C has no steady state at or below the load; abandonment keeps Erlang A stable
+        result["overloaded"] = patience_s is None and load > 0 and n <= load
+        misses = _misses(result, share, target_s, max_occupancy, max_asa_s, max_abandon)
+        result.update(meets_target=not misses, misses=misses)
     if as_json:
         click.echo(json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                                for k, v in result.items()}))
@@ -107,6 +113,12 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
                      f"set by {result['binding'].replace('_', ' ')})")
     else:
         lines.append(f"agents      {n}")
+    if result.get("overloaded"):
+        lines.append(f"OVERLOADED  {load:.2f} Erlangs of load on {n} agents: the queue grows "
+                     "without limit and every wait is infinite")
+        lines.append("meets       no: add agents above the load")
+        click.echo("\n".join(lines))
+        return
     lines.append(f"service     {result['service_level']:.1%} answered within {target_s:g} s")
     asa_text = "never answered (load >= agents)" if math.isinf(result["asa_s"]) else (
         f"{result['asa_s']:.1f} s")
@@ -114,4 +126,26 @@ def erlang(volume, aht_s, interval_min, target, patience_s, agents, max_occupanc
     lines.append(f"occupancy   {result['occupancy']:.1%}")
     if patience_s is not None:
         lines.append(f"abandonment {result['abandonment']:.1%}")
+    if agents is not None:
+        lines.append("meets       " + ("yes: target and caps met" if result["meets_target"]
+                                       else "no: " + "; ".join(result["misses"])))
     click.echo("\n".join(lines))
+
+
+def _misses(result: dict, share: float, target_s: float, max_occupancy: float | None,
+            max_asa_s: float | None, max_abandon: float | None) -> list[str]:
+    """Why the given agents fail the service level target or a cap (empty: all met)."""
+    if result["overloaded"]:
+        return [f"overloaded: {result['load_erlangs']:.2f} Erlangs of load on "
+                f"{result['agents']} agents, infinite wait"]
+    misses = []
+    if result["service_level"] < share:
+        misses.append(f"service level {result['service_level']:.1%} < target {100 * share:g}% "
+                      f"within {target_s:g} s")
+    if max_occupancy is not None and result["occupancy"] > max_occupancy:
+        misses.append(f"occupancy {result['occupancy']:.1%} > cap {100 * max_occupancy:g}%")
+    if max_asa_s is not None and result["asa_s"] > max_asa_s:
+        misses.append(f"ASA {result['asa_s']:.1f} s > cap {max_asa_s:g} s")
+    if max_abandon is not None and result["abandonment"] > max_abandon:
+        misses.append(f"abandonment {result['abandonment']:.1%} > cap {100 * max_abandon:g}%")
+    return misses

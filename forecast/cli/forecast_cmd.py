@@ -12,7 +12,8 @@ from ..atomic import atomic_path, write_csv
 from ..config import PlanConfig
 from ._common import check_queues, config_argument, resolve_config
 
-__all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon"]
+__all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon",
+           "horizon_event_lifts"]
 
 
 def load_history(config: PlanConfig, extra_events: pd.DataFrame | None = None
@@ -135,9 +136,8 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
         all_peaks.append(peaks.assign(queue=name))
         lifts = ""
         if isinstance(choice.model, EventAdjusted):
-            learned = [f"{e.type} x{e.lift:.2f}" for e in choice.model.effects_.effects.values()
-                       if e.n_events]
-            lifts = f"; event lifts {', '.join(learned)}" if learned else ""
+            used = horizon_event_lifts(choice.model, horizon, ev, config.interval_s)
+            lifts = f"; event lifts {', '.join(used)}" if used else ""
         click.echo(f"{name}: {choice.name} ({choice.reason}); {len(horizon)} intervals, "
                    f"{fc['mean'].sum():,.0f} contacts; "
                    f"{int((peaks['level'] == 'day').sum())} peak day(s){lifts}")
@@ -152,6 +152,45 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
     write_csv(peaks_table[["queue", *[c for c in peaks_table.columns if c != "queue"]]],
               Path(out_dir) / "peaks.csv", float_format="%.4f")
     click.echo(f"wrote {Path(out_dir) / 'forecast.csv'} ({len(table):,} rows) and peaks.csv")
+
+
+def horizon_event_lifts(model, horizon: pd.DatetimeIndex, events: pd.DataFrame,
+                        interval_s: int) -> list[str]:
+    """The lift of every event type that falls in or moves the horizon's forecast.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~forecast.event_effects.EventAdjusted`.
+    horizon
+        The forecast's interval starts.
+    events
+        The queue's events table.
+    interval_s
+        Interval length, seconds (the horizon ends one interval after its last start).
+
+    Returns
+    -------
+    list of str
+        ``"<type> x<lift>"`` per type, sorted, those not learned from the history marked
+        ``"(assumed: none in the history)"``: the prior effect is applied.
+    """
+    from ..events import events_in
+
+    if len(events) == 0 or len(horizon) == 0:
+        return []
+    effects = model.effects_
+    types = events["type"].astype(str)
+    end = horizon.max() + pd.Timedelta(seconds=interval_s)
+    out = []
+    for etype in sorted(types.unique()):
+        of_type = events[(types == etype).to_numpy()]
+        if events_in(of_type, horizon.min(), end).empty and (
+                effects.multiplier(horizon, of_type) == 1.0).all():
+            continue
+        text = f"{etype} x{effects.effect(etype).lift:.2f}"
+        out.append(text if etype in effects.effects else f"{text} (assumed: none in the history)")
+    return out
 
 
 def _safe(name: str) -> str:

@@ -154,6 +154,10 @@ def simulate_cmd(
         )
     if dispersion is not None and arrivals != "negbin":
         raise click.BadParameter("only with --arrivals negbin", param_hint="--dispersion")
+    if error_scope == "day" and arrivals not in ("negbin", "forecast"):
+        raise click.BadParameter(f"only with --arrivals forecast or negbin (--arrivals "
+                                 f"{arrivals} draws no forecast error to share within a day)",
+                                 param_hint="--error-scope")
     if service_cv is not None and service != "lognormal":
         raise click.BadParameter("only with --service lognormal", param_hint="--service-cv")
     plan = read_plan(plan_file)

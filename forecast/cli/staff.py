@@ -128,20 +128,46 @@ def check_against_config(table: pd.DataFrame, config, path: str | Path) -> list[
 
 
 def staff_table(table: pd.DataFrame, config) -> pd.DataFrame:
-    """Staff every queue of a validated forecast table with its configuration."""
+    """Staff every queue of a validated forecast table with its configuration.
+
+    Parameters
+    ----------
+    table
+        A table read by :func:`read_forecast_table`.
+    config
+        The plan configuration (:class:`~forecast.config.PlanConfig`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        plan.csv's layout (:func:`forecast.report.ordered_plan_columns`): ``volume`` is
+        the volume staffed for, ``volume_mean`` the table's ``mean`` column (else
+        ``volume``), then the quantile, staffing and other columns of the table and each
+        queue's ``channel`` last, so that ``wfm simulate`` reads the file as a plan.
+    """
+    from ..report import ordered_plan_columns, with_channel
     from ..staffing import STAFFING_COLUMNS, staff_queue
 
+    table = table.copy()
+    if "volume_mean" not in table.columns:
+        table["volume_mean"] = table["mean"] if "mean" in table.columns else table["volume"]
+    # a re-staffed plan's own staffing and channel columns are replaced, not duplicated
+    replaced = ["queue", "ds", "volume", "aht_s", "mean", "channel", *STAFFING_COLUMNS]
     parts = []
     for name, group in table.groupby("queue", sort=True):
         group = group.sort_values("ds", kind="stable")
         staffed = staff_queue(group[["ds", "volume", "aht_s"]].reset_index(drop=True),
                               config.queue(str(name)), interval_s=config.interval_s)
-        extra = group.drop(columns=["queue", "ds", "volume", "aht_s"]).reset_index(drop=True)
+        extra = group.drop(columns=[c for c in replaced if c in group.columns])
         staffed.insert(0, "queue", str(name))
-        parts.append(pd.concat([staffed, extra], axis=1))
+        parts.append(pd.concat([staffed, extra.reset_index(drop=True)], axis=1))
     if not parts:
-        return pd.DataFrame(columns=["queue", "ds", "volume", "aht_s", *STAFFING_COLUMNS])
-    return pd.concat(parts, ignore_index=True)
+        plan = pd.DataFrame(columns=["queue", "ds", "volume", "volume_mean", "aht_s",
+                                     *STAFFING_COLUMNS])
+    else:
+        plan = pd.concat(parts, ignore_index=True)
+    plan = with_channel(plan, config)
+    return plan[ordered_plan_columns(plan)]
 
 
 @click.command()
@@ -156,19 +182,23 @@ def staff_table(table: pd.DataFrame, config) -> pd.DataFrame:
 def staff(forecast_csv, config_path, out_path, volume_column):
     """Staff a forecast table (queue, ds, volume or mean, optional aht_s) per queue.
 
+    The plan is written in plan.csv's layout (the columns, order and formats of
+    ``wfm plan``'s plan.csv, with each queue's channel), ready for ``wfm simulate``.
+
     \b
     Example:
       wfm staff out/forecast.csv --config centre.toml --out plan.csv --volume-column p90
     """
     from ..atomic import write_csv
     from ..config import load_config
+    from ..report import FLOAT_FORMAT, PLAN_DATE_FORMAT
 
     config = load_config(config_path)
     table = read_forecast_table(forecast_csv, volume_column)
     for note in check_against_config(table, config, forecast_csv):
         warnings.warn(note, ForecastWarning, stacklevel=1)
     plan = staff_table(table, config)
-    write_csv(plan, out_path)
+    write_csv(plan, out_path, float_format=FLOAT_FORMAT, date_format=PLAN_DATE_FORMAT)
     heads = plan.groupby("queue")["agents_scheduled"].max()
     click.echo(f"wrote {out_path}: {len(plan)} intervals, {plan['queue'].nunique()} queues, "
                f"peak heads {', '.join(f'{q} {int(h)}' for q, h in heads.items())}, "
