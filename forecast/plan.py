@@ -385,6 +385,9 @@ def forecast_queue(
     horizon = plan_horizon(history, queue, config, start)
     if start is not None:
         _warn_data_gap(history, queue, config, horizon[0])
+    for text in data_io.fall_back_warnings(horizon, interval_s=config.interval_s,
+                                           timezone=config.timezone):
+        warnings.warn(text, ForecastWarning, stacklevel=2)
     if model is not None:
         fc = model.predict(horizon, events, quantiles=settings.quantiles)
         fc["aht_s"] = forecast_aht(history, horizon, queue.aht_s)

@@ -583,7 +583,8 @@ def service_target_curve(
         settings = dataclasses.replace(base, service_level=level,
                                        answer_s=base.answer_s if answer_s is None
                                        else float(answer_s))
-        plan = staff_forecast(forecast, settings, cfg, quantile=quantile)
+        plan = staff_forecast(forecast, settings, cfg, quantile=quantile,
+                              initial_backlog=result.queues[queue].initial_backlog)
         total = period_summary(plan, **plan_settings(result), period="total",
                                totals=False).iloc[0]
         abandon = plan["abandonment"].to_numpy(dtype=float)

@@ -293,3 +293,21 @@ def test_plan_run_records_the_averaged_hour_in_the_manifest(tmp_path, fast_confi
         f"{volumes}: 4 rows in the repeated hour of the clock change (2025-10-26 "
         "01:00-01:59, Europe/London) were averaged into one; the hour happened twice (rows "
         "by queue: email 4)"]
+
+
+def test_a_plan_over_a_fall_back_day_warns_for_the_queue_open_then(tmp_path):
+    from forecast.config import load_config
+    from forecast.plan import build_plan
+
+    ds = pd.date_range("2025-08-04", "2025-10-30 23:45", freq="15min")
+    pd.DataFrame({"timestamp": ds.strftime("%Y-%m-%d %H:%M"), "volume": 5}).to_csv(
+        tmp_path / "support.csv", index=False)
+    (tmp_path / "centre.toml").write_text(
+        '[centre]\ntimezone = "America/New_York"\ninterval_min = 15\n'
+        '[data]\nvolumes = "support.csv"\n[forecast]\nmodel = "slot_mean"\nhorizon_days = 7\n'
+        '[queues.support]\nchannel = "voice"\naht_s = 300\nhours = "24h"\n')
+    result = build_plan(load_config(tmp_path / "centre.toml"))
+    assert ("on 2025-11-02 the hour 01:00-01:59 happens twice; the plan shows it once: staff "
+            "it for both") in result.queues["support"].warnings
+    day = result.plan[result.plan["ds"].dt.normalize() == pd.Timestamp("2025-11-02")]
+    assert len(day) == 96  # one pass of the repeated hour, as the warning says

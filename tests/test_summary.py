@@ -284,3 +284,18 @@ def test_the_curve_rejects_unknown_queues_and_impossible_targets():
         summary.service_target_curve(result, "chat", [0.8])
     with pytest.raises(ConfigError, match=r"must lie in \(0, 1\)"):
         summary.service_target_curve(result, "voice", [1.0])
+
+
+def test_the_curve_on_an_email_queue_keeps_the_backlog_carried_into_the_plan():
+    from forecast.config import load_config
+    from forecast.plan import build_plan
+
+    example = Path(__file__).resolve().parents[1] / "fixtures" / "example" / "centre.toml"
+    cfg = dataclasses.replace(load_config(example),
+                              forecast=dataclasses.replace(load_config(example).forecast,
+                                                           model="slot_mean", horizon_days=7))
+    result = build_plan(cfg, queues=["email"])
+    assert result.queues["email"].initial_backlog > 0
+    target = cfg.queue("email").service_level
+    curve = summary.service_target_curve(result, "email", [target]).iloc[0]
+    assert curve["cost"] == pytest.approx(result.plan["cost"].sum())
