@@ -47,6 +47,7 @@ def build_manifest(
     outputs: list[Path],
     settings: dict[str, Any] | None = None,
     warnings: list[str] | None = None,
+    root: Path | None = None,
 ) -> dict[str, Any]:
     """Assemble the manifest of a run.
 
@@ -68,6 +69,9 @@ def build_manifest(
         Warnings about the run as a whole: data repaired on reading (gaps filled,
         rows dropped, queues left out), calibration notes. A queue's own warnings are
         in ``models``.
+    root
+        The folder output names are given relative to (default: each file's own name,
+        for runs that write one folder).
     """
     from .store import library_versions
 
@@ -87,7 +91,8 @@ def build_manifest(
         "models": models,
         "failures": failures,
         "warnings": list(dict.fromkeys(warnings or [])),
-        "outputs": {p.name: file_sha256(p) for p in sorted(outputs)},
+        "outputs": {(p.name if root is None else Path(p).relative_to(root).as_posix()):
+                    file_sha256(p) for p in sorted(outputs)},
     }
 
 

@@ -73,3 +73,16 @@ def test_check_shows_when_a_deferred_team_works_beside_when_contacts_arrive():
     result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "queue email: the team works mon 08:00-18:00" in result.output
+
+
+def test_whatif_out_writes_a_manifest_of_both_plans_and_its_warnings(tmp_path):
+    import json
+
+    result = CliRunner().invoke(wfm, ["whatif", "--example", "--target", "0.9/20",
+                                      "--horizon-days", "7", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["command"] == "whatif"
+    assert {"base/plan.csv", "scenario/plan.csv", "comparison.csv"} <= set(manifest["outputs"])
+    assert any(w.startswith("the service target applies to the immediate queues only")
+               for w in manifest["warnings"]), manifest["warnings"]

@@ -100,7 +100,18 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
     click.echo(f"what-if: {change.describe()}")
     click.echo(format_comparison(table))
     if out_dir is not None:
-        result.base.write(out_dir / "base")
-        result.scenario.write(out_dir / "scenario")
-        write_csv(table, out_dir / "comparison.csv", float_format="%.6g")
-        click.echo(f"wrote base/, scenario/ and comparison.csv to {out_dir}")
+        from ..manifest import build_manifest, write_manifest
+
+        written = [*result.base.write(out_dir / "base"),
+                   *result.scenario.write(out_dir / "scenario"),
+                   write_csv(table, out_dir / "comparison.csv", float_format="%.6g")]
+        models = {f"{label}/{n}": {"model": q.model, "reason": q.reason,
+                                   "warnings": list(q.warnings)}
+                  for label, plan in (("base", result.base), ("scenario", result.scenario))
+                  for n, q in plan.queues.items()}
+        write_manifest(build_manifest(cfg, command="whatif", models=models, failures={},
+                                      outputs=written, root=out_dir,
+                                      settings={"change": change.describe(),
+                                                "quantile": quantile},
+                                      warnings=result.warnings), out_dir)
+        click.echo(f"wrote base/, scenario/, comparison.csv and manifest.json to {out_dir}")
