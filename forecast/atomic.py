@@ -17,8 +17,14 @@ import pandas as pd
 
 from .exceptions import ForecastError
 
-__all__ = ["atomic_path", "atomic_open", "write_csv", "write_text", "write_bytes", "write_with",
-           "output_lock", "sweep_temporaries", "remove_stale_outputs", "OutputFolderError"]
+__all__ = ["TEMP_SUFFIX", "atomic_path", "atomic_open", "write_csv", "write_text",
+           "write_bytes", "write_with", "output_lock", "sweep_temporaries",
+           "remove_stale_outputs", "OutputFolderError"]
+
+
+#: the ending of every temporary file this module makes (``.<name>.<random>.wfm-tmp``), so
+#: that cleaning up after a killed run never touches a user's own ``.*.tmp`` files
+TEMP_SUFFIX = ".wfm-tmp"
 
 
 class OutputFolderError(ForecastError, OSError):
@@ -33,7 +39,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
@@ -88,13 +95,13 @@ def write_with(writer: Callable[[Path], None], target: str | Path) -> Path:
 
 
 def sweep_temporaries(folder: str | Path) -> list[Path]:
-    """Remove temporary files a killed run left in ``folder`` (``.<name>.<random>.tmp``).
+    """Remove temporary files a killed run left in ``folder`` (``.<name>.<random>.wfm-tmp``).
 
-    Only safe while holding :func:`output_lock` on the folder: then no other run can be
-    writing them.
+    Other hidden files, such as a user's own ``.upload.tmp``, are left alone. Only safe
+    while holding :func:`output_lock` on the folder: then no other run can be writing them.
     """
     removed = []
-    for stale in Path(folder).glob(".*.tmp"):
+    for stale in Path(folder).glob(f".*{TEMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
             removed.append(stale)

@@ -92,7 +92,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_plan_intact(tmp_path, fast_c
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             # the hidden temporary plan has rows in it: the run is writing
-            if any(p.stat().st_size > 0 for p in out.glob(".plan.csv.*.tmp")):
+            if any(p.stat().st_size > 0 for p in out.glob(".plan.csv.*.wfm-tmp")):
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the run finished before it could be killed"
@@ -104,7 +104,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_plan_intact(tmp_path, fast_c
     assert (out / "plan.csv").read_bytes() == PREVIOUS  # byte-identical
     assert visible(out) == ["plan.csv"]  # no partial plan, daily or manifest
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".plan.csv.")]
-    assert leftovers and all(n.endswith(".tmp") for n in leftovers)  # hidden, ignored
+    assert leftovers and all(n.endswith(".wfm-tmp") for n in leftovers)  # hidden, ignored
 
 
 @pytest.mark.slow
@@ -151,7 +151,7 @@ def test_temporary_files_left_by_a_killed_run_are_ignored_by_the_next(tmp_path):
     config = tiny_centre(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    stale = out / ".plan.csv.k1ll3d.tmp"
+    stale = out / ".plan.csv.k1ll3d.wfm-tmp"
     stale.write_text("queue,ds\nvoice,half a line")
     result = plan(config, "--out", out)
     assert result.exit_code == 0, result.output
@@ -163,7 +163,7 @@ def test_the_next_run_sweeps_temporary_files_left_by_a_killed_run(tmp_path):
     config = tiny_centre(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    stale = out / ".plan.csv.k1ll3d.tmp"
+    stale = out / ".plan.csv.k1ll3d.wfm-tmp"
     stale.write_text("queue,ds\nvoice,half a line")
     old = time.time() - 3600
     os.utime(stale, (old, old))
