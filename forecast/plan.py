@@ -177,9 +177,18 @@ class PlanResult:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def quantile(self) -> float | None:
+        """The forecast quantile staffed for (0.8 for ``"p80"``); None for the mean."""
+        return None if self.volume_column == "mean" else float(self.volume_column[1:]) / 100
+
+    @property
     def plan(self) -> pd.DataFrame:
-        """One row per queue x interval (the plan.csv table)."""
-        return pd.concat([q.plan for q in self.queues.values()], ignore_index=True)
+        """One row per queue x interval (the plan.csv table): the queues' plan tables
+        with each queue's ``channel`` (last)."""
+        from .report import with_channel
+
+        return with_channel(pd.concat([q.plan for q in self.queues.values()],
+                                      ignore_index=True), self.config)
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -192,7 +201,7 @@ class PlanResult:
                              hours_per_fte=self.config.hours_per_fte)
 
     def write(self, out_dir: str | Path, *, charts: bool = True,
-              formats: tuple[str, ...] = ("csv",)) -> list[Path]:
+              formats: str | Iterable[str] = ("csv",)) -> list[Path]:
         """Write plan.csv, daily.csv (and the other ``formats``) and charts to ``out_dir``.
 
         Parameters
@@ -203,8 +212,9 @@ class PlanResult:
             ``True``: a ``chart_<queue>.png`` per queue; ``"all"``: also the staffing
             heatmap and peaks charts; ``False``: no PNG files.
         formats
-            Any of ``"csv"``, ``"parquet"``, ``"xlsx"``, ``"html"``; plan.csv and
-            daily.csv are always written.
+            Any of ``"csv"``, ``"parquet"``, ``"xlsx"``, ``"html"``, or one string of
+            them separated by commas (``"xlsx,html"``, as ``wfm plan --format``);
+            plan.csv and daily.csv are always written.
 
         Returns
         -------
@@ -222,6 +232,8 @@ class PlanResult:
         """
         from .report import write_plan_outputs
 
+        if isinstance(formats, str):  # one format, or the CLI's comma-separated list
+            formats = [f.strip().lower() for f in formats.split(",") if f.strip()]
         if tuple(formats) == ("csv",):
             return write_plan_outputs(self, Path(out_dir), charts=charts)
         return write_plan_outputs(self, Path(out_dir), charts=charts, formats=tuple(formats))
@@ -605,7 +617,8 @@ def build_plan(
     queues
         Restrict to these queue names (or this one name).
     extra_events
-        What-if events added to the configured events table.
+        What-if events added to the configured events table (with ``inputs``: to the
+        inputs' events; ``inputs`` itself is left unchanged).
     inputs
         Already loaded inputs (skips reading the files again).
     progress
@@ -638,8 +651,8 @@ def build_plan(
     Raises
     ------
     ConfigError
-        When ``quantile`` is not strictly between 0 and 1, ``queues`` names a queue
-        that is not in the data, a ``[queues.X]`` section names a queue that is not
+        When ``quantile`` is not strictly between 0 and 1, ``queues`` is empty or
+        names a queue that is not in the data, a ``[queues.X]`` section names a queue that is not
         in the data (see :func:`forecast.config.check_queues`), or the TOML file
         cannot be loaded.
     DataValidationError
@@ -659,8 +672,16 @@ def build_plan(
     _check_quantile(quantile)
     if isinstance(queues, str):
         queues = [queues]
-    inputs = inputs or load_inputs(config, extra_events=extra_events)
+    if inputs is None:
+        inputs = load_inputs(config, extra_events=extra_events)
+    elif extra_events is not None:
+        inputs = dataclasses.replace(
+            inputs, events=events_io.combine_events(inputs.events, extra_events))
     names = inputs.queues if queues is None else list(queues)
+    if not names:
+        raise ConfigError(f"no queues selected; name at least one (queues found: "
+                          f"{', '.join(inputs.queues)}) or leave queues=None for all",
+                          key="queues")
     unknown = sorted(set(names) - set(inputs.queues))
     if unknown:
         raise ConfigError(f"queue '{unknown[0]}' is not in the data; queues found: "

@@ -194,3 +194,49 @@ def test_calibrated_values_are_the_ones_a_queue_is_planned_with(fast):
     assert calibrated_values(cfg, "voice") == {"availability": 0.9, "aht_s": 111.0,
                                                "patience_s": 222.0}
     assert calibrated_values(cfg, "chat") == {}  # a pooled calibration is for voice only
+
+
+# --------------------------------------------------------------------------- library use
+
+
+def test_extra_events_are_added_to_given_inputs_without_changing_them(inputs):
+    from forecast.events import add_event, empty_events
+
+    outage = add_event(empty_events(), "Big outage", "outage", pd.Timestamp("2026-11-18 09:00"),
+                       pd.Timestamp("2026-11-18 13:00"), queue="voice")
+    before = inputs.events.copy()
+    result = build_plan(inputs.config, inputs=inputs, extra_events=outage, queues="voice")
+    pd.testing.assert_frame_equal(inputs.events, before)
+    assert "Big outage" in set(result.events["name"])
+    # the same plan as inputs loaded with the event
+    loaded = build_plan(inputs.config, inputs=load_inputs(inputs.config, extra_events=outage),
+                        queues="voice")
+    pd.testing.assert_frame_equal(result.plan, loaded.plan)
+
+
+def test_an_empty_list_of_queues_is_a_config_error(inputs):
+    with pytest.raises(ConfigError, match="no queues selected"):
+        build_plan(inputs.config, inputs=inputs, queues=[])
+
+
+def test_the_plan_table_is_plan_csv_with_each_queues_channel(inputs, tmp_path):
+    result = build_plan(inputs.config, inputs=inputs, queues=["chat", "voice"])
+    plan = result.plan
+    assert plan.columns[-1] == "channel"
+    assert dict(zip(plan["queue"], plan["channel"], strict=True)) == {"chat": "chat",
+                                                                      "voice": "voice"}
+    result.write(tmp_path, charts=False)
+    written = pd.read_csv(tmp_path / "plan.csv")
+    assert set(written.columns) == set(plan.columns)
+    assert result.quantile is None
+
+
+def test_write_accepts_one_format_or_a_comma_separated_string(inputs, tmp_path):
+    result = build_plan(inputs.config, inputs=inputs, queues="voice")
+    one = result.write(tmp_path / "one", charts=False, formats="xlsx")
+    assert [p.name for p in one] == ["plan.csv", "daily.csv", "plan.xlsx"]
+    two = result.write(tmp_path / "two", charts=False, formats="parquet, xlsx")
+    assert {p.name for p in two} == {"plan.csv", "daily.csv", "plan.parquet",
+                                     "daily.parquet", "plan.xlsx"}
+    with pytest.raises(ValueError, match="unknown output format 'pdf'"):
+        result.write(tmp_path / "bad", charts=False, formats="pdf")
