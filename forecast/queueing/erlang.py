@@ -2,7 +2,8 @@
 
 Every function broadcasts its arguments (scalars or arrays of any shape) and
 returns float arrays. ``load`` is the offered load in Erlangs (arrival rate x
-average handle time); ``agents`` is the number of servers.
+average handle time); ``agents`` is the number of servers. The metric functions
+raise ``ValueError`` for NaN or infinite agents, loads, handle times or targets.
 
 Stability
 ---------
@@ -68,10 +69,20 @@ def _floats(*values: ArrayLike) -> list[FloatArray]:
 
 
 def _check_nonnegative(name: str, value: FloatArray) -> None:
+    """Raise ValueError unless every element of ``value`` is a finite number >= 0."""
     if np.any(np.isnan(value)):
         raise ValueError(f"{name} contains NaN; expected finite numbers >= 0")
+    if np.any(np.isinf(value)):
+        raise ValueError(f"{name} contains inf; expected finite numbers >= 0")
     if np.any(value < 0):
-        raise ValueError(f"{name} must be >= 0; got {value[value < 0].flat[0]!r}")
+        raise ValueError(f"{name} must be >= 0; got {float(value[value < 0].flat[0])!r}")
+
+
+def _check_positive(name: str, value: FloatArray) -> None:
+    """Raise ValueError unless every element of ``value`` is a finite number > 0."""
+    bad = ~(np.isfinite(value) & (value > 0))
+    if np.any(bad):
+        raise ValueError(f"{name} must be a finite number > 0; got {float(value[bad].flat[0])!r}")
 
 
 def _inverse_b_series(n: FloatArray, load: FloatArray) -> FloatArray:
@@ -240,8 +251,7 @@ def service_level(
     _check_nonnegative("agents", n)
     _check_nonnegative("load", a)
     _check_nonnegative("target_s", t)
-    if np.any(~(h > 0)):
-        raise ValueError("aht_s must be > 0")
+    _check_positive("aht_s", h)
     return _interpolated(n, lambda k: _service_level_int(k, a, h, t))
 
 
@@ -275,8 +285,7 @@ def asa(agents: ArrayLike, load: ArrayLike, aht_s: ArrayLike) -> FloatArray:
     n, a, h = _floats(agents, load, aht_s)
     _check_nonnegative("agents", n)
     _check_nonnegative("load", a)
-    if np.any(~(h > 0)):
-        raise ValueError("aht_s must be > 0")
+    _check_positive("aht_s", h)
     return _interpolated(n, lambda k: _asa_int(k, a, h), reciprocal=True)
 
 

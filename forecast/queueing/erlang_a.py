@@ -74,7 +74,15 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from .erlang import _check_nonnegative, _floats
+from .erlang import (
+    _asa_int,
+    _check_nonnegative,
+    _check_positive,
+    _erlang_c_int,
+    _floats,
+    _service_level_int,
+    occupancy,
+)
 
 __all__ = ["ErlangAResult", "erlang_a"]
 
@@ -667,10 +675,12 @@ def _finish(raw: dict, patience_s: FloatArray) -> dict:
 
 def erlang_a(
     agents: ArrayLike,
-    arrival_rate_per_s: ArrayLike,
-    aht_s: ArrayLike,
-    patience_s: ArrayLike,
-    target_s: ArrayLike,
+    arrival_rate_per_s: ArrayLike | None = None,
+    aht_s: ArrayLike | None = None,
+    patience_s: ArrayLike | None = None,
+    target_s: ArrayLike | None = None,
+    *,
+    load: ArrayLike | None = None,
 ) -> ErlangAResult:
     """Erlang A (M/M/n+M) metrics for each interval.
 
@@ -680,41 +690,68 @@ def erlang_a(
         Agents, >= 0. Fractional values interpolate linearly between the metrics at
         the neighbouring integers (ASA through its reciprocal).
     arrival_rate_per_s
-        Arrival rate, contacts per second, >= 0.
+        Arrival rate, contacts per second, >= 0. Give either this or ``load``.
     aht_s
-        Average handle time, seconds, > 0.
+        Average handle time, seconds, > 0 (required).
     patience_s
-        Mean patience of waiting callers, seconds, > 0 (exponential patience).
+        Mean patience of waiting callers, seconds, > 0 (exponential patience;
+        required). ``inf`` means nobody abandons: those elements are Erlang C's
+        M/M/n metrics (:mod:`~forecast.queueing.erlang`).
     target_s
-        Answer-time target for the service level, seconds, >= 0.
+        Answer-time target for the service level, seconds, >= 0 (required).
+    load
+        Keyword-only alternative to ``arrival_rate_per_s``: the offered load in
+        Erlangs (arrival rate x ``aht_s``), as :func:`~forecast.queueing.erlang_c`
+        takes it. Exactly one of the two must be given.
 
     Returns
     -------
     ErlangAResult
         Arrays shaped like the broadcast inputs; see the class for conventions.
 
+    Raises
+    ------
+    TypeError
+        When ``aht_s``, ``patience_s`` or ``target_s`` is missing, or not exactly one of
+        ``arrival_rate_per_s`` and ``load`` is given.
+    ValueError
+        When an argument is NaN, out of range, or infinite (other than ``patience_s``).
+
     Notes
     -----
     Formulas of Mandelbaum & Zeltyn (2007), see the module docstring. Zero arrivals
     give ``p_wait = p_abandon = 0``, service level 1, ASA 0, occupancy 0; zero agents
-    with arrivals give ``p_abandon = 1``, service level 0, ASA ``inf``.
+    with arrivals give ``p_abandon = 1``, service level 0, ASA ``inf``. With infinite
+    patience ``p_abandon`` is 0, every service level is Erlang C's, ``asa_s`` and
+    ``mean_wait_s`` are Erlang C's ASA and occupancy is ``min(load / agents, 1)``.
     """
-    n, lam, h, pat, t = _floats(agents, arrival_rate_per_s, aht_s, patience_s, target_s)
+    missing = [name for name, v in (("aht_s", aht_s), ("patience_s", patience_s),
+                                    ("target_s", target_s)) if v is None]
+    if missing:
+        raise TypeError(f"erlang_a() missing required argument(s): {', '.join(missing)}")
+    if (arrival_rate_per_s is None) == (load is None):
+        raise TypeError("erlang_a() takes exactly one of arrival_rate_per_s and load; got "
+                        + ("both" if load is not None else "neither"))
+    rate_name = "arrival_rate_per_s" if load is None else "load"
+    n, lam, h, pat, t = _floats(agents, arrival_rate_per_s if load is None else load, aht_s,
+                                patience_s, target_s)
     _check_nonnegative("agents", n)
-    _check_nonnegative("arrival_rate_per_s", lam)
+    _check_nonnegative(rate_name, lam)
     _check_nonnegative("target_s", t)
-    if np.any(~(h > 0)) or np.any(~np.isfinite(h)):
-        raise ValueError("aht_s must be finite and > 0")
-    if np.any(~(pat > 0)) or np.any(~np.isfinite(pat)):
-        raise ValueError("patience_s must be finite and > 0")
+    _check_positive("aht_s", h)
+    if np.any(~(pat > 0)):
+        raise ValueError(f"patience_s must be a number > 0 (inf: no abandonment); got "
+                         f"{float(pat[~(pat > 0)].flat[0])!r}")
+    if load is not None:
+        lam = lam / h
     shape = n.shape
     flat = [v.ravel() for v in (n, lam, h, pat, t)]
     low = np.floor(flat[0])
     high = np.ceil(flat[0])
     frac = flat[0] - low
-    raw = _finish(_erlang_a_int(low, *flat[1:]), flat[3])
+    raw = _metrics_int(low, *flat[1:])
     if np.any(frac > 0):
-        up = _finish(_erlang_a_int(high, *flat[1:]), flat[3])
+        up = _metrics_int(high, *flat[1:])
         for key in raw:
             lo_v, hi_v = raw[key], up[key]
             if key == "asa_s":
@@ -722,5 +759,32 @@ def erlang_a(
                     r = 1.0 / lo_v + frac * (1.0 / hi_v - 1.0 / lo_v)
                     raw[key] = np.where(frac > 0, 1.0 / r, lo_v)
             else:
-                raw[key] = np.where(frac > 0, lo_v + frac * (hi_v - lo_v), lo_v)
+                with np.errstate(invalid="ignore"):  # inf - inf: an endless wait either side
+                    raw[key] = np.where(frac > 0, lo_v + frac * (hi_v - lo_v), lo_v)
+        endless = np.isinf(flat[3])
+        if endless.any():  # Erlang C's own figures at fractional agents
+            raw["mean_wait_s"] = np.where(endless, raw["asa_s"], raw["mean_wait_s"])
+            raw["occupancy"][endless] = occupancy(flat[0][endless],
+                                                  (flat[1] * flat[2])[endless])
     return ErlangAResult(**{k: v.reshape(shape) for k, v in raw.items()})
+
+
+def _metrics_int(n, lam, aht_s, patience_s, target_s) -> dict:
+    """Every Erlang A metric for integer agents on flat arrays; Erlang C's where the
+    patience is infinite (the compiled kernel never sees an infinite patience)."""
+    endless = np.isinf(patience_s)
+    if not endless.any():
+        return _finish(_erlang_a_int(n, lam, aht_s, patience_s, target_s), patience_s)
+    finite = np.where(endless, 1.0, patience_s)
+    raw = _finish(_erlang_a_int(n, lam, aht_s, finite, target_s), finite)
+    k, h, t = n[endless], aht_s[endless], target_s[endless]
+    a = lam[endless] * h
+    sl = _service_level_int(k, a, h, t)
+    asa_s = _asa_int(k, a, h)
+    erlang_c = {"p_wait": _erlang_c_int(k, a), "p_abandon": 0.0, "service_level": sl,
+                "service_level_answered": sl, "service_level_short_abandons_excluded": sl,
+                "p_abandon_within_target": 0.0, "asa_s": asa_s, "mean_wait_s": asa_s,
+                "occupancy": occupancy(k, a)}
+    for key, value in erlang_c.items():
+        raw[key][endless] = value
+    return raw
