@@ -19,6 +19,8 @@ customers over longer hours.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
@@ -77,10 +79,11 @@ class WhatIf:
     Raises
     ------
     ConfigError
-        On construction, when ``volume_scale`` or ``aht_scale`` is negative or not
-        finite, ``shrinkage`` or ``service_level`` is outside [0, 1),
-        ``max_occupancy`` outside [0, 1], ``answer_s`` negative, or ``same_volume``
-        is set without ``hours``; the key names the field.
+        On construction, when a numeric field is not a number, ``queues`` is empty,
+        ``volume_scale`` or ``aht_scale`` is negative or not finite, ``shrinkage`` or
+        ``service_level`` is outside [0, 1), ``max_occupancy`` outside [0, 1],
+        ``answer_s`` negative, or ``same_volume`` is set without ``hours``; the key
+        names the field.
     """
 
     volume_scale: float = 1.0
@@ -102,6 +105,18 @@ class WhatIf:
             if value is not None:
                 object.__setattr__(self, name,
                                    (value,) if isinstance(value, str) else tuple(value))
+        if self.queues == ():
+            raise ConfigError("names no queue, so the what-if would change nothing; name at "
+                              "least one, or leave it None for every queue", key="queues")
+        for name in ("volume_scale", "aht_scale", "shrinkage", "max_occupancy",
+                     "service_level", "answer_s"):
+            value = getattr(self, name)
+            optional = name not in ("volume_scale", "aht_scale")
+            if (value is None and optional) or (isinstance(value, numbers.Real)
+                                                and not isinstance(value, bool)):
+                continue
+            raise ConfigError(f"must be a number{' or None' if optional else ''}, got "
+                              f"{type(value).__name__} {value!r}", key=name)
         for name in ("volume_scale", "aht_scale"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
@@ -208,7 +223,8 @@ class WhatIfResult:
         The two plans.
     warnings
         What :func:`run_whatif` warned about (also raised as ``ForecastWarning``): a
-        target kept off deferred queues, hours opened with no history (and the
+        target kept off deferred queues, a ``service_level`` given to a deferred queue
+        (staffed to answer every contact within ``answer_s``), hours opened with no history (and the
         contacts the model put there), a scenario queue expected below its target, a
         queue planned over a different window in the two plans.
     """
@@ -241,7 +257,9 @@ def run_whatif(
     change
         The scenario.
     quantile
-        Staff both plans to this forecast quantile instead of the mean.
+        Staff both plans to this forecast quantile instead of the mean. With ``base``,
+        the scenario is staffed to the base's (``base.volume_column``), and a
+        ``quantile`` given too must agree with it.
     inputs, base
         Already loaded inputs / an already built base plan, to save work.
 
@@ -256,7 +274,8 @@ def run_whatif(
     Raises
     ------
     ConfigError
-        When ``change.queues`` names a queue that is not in the data, an added event
+        When ``quantile`` disagrees with ``base``'s, ``change.queues`` names a queue
+        that is not in the data, an added event
         is for a queue that is not in the data or not among ``change.queues``, or a
         removed event is not in the calendar; and as :func:`forecast.build_plan`.
     DataValidationError
@@ -267,6 +286,8 @@ def run_whatif(
     ForecastWarning
         For each of ``WhatIfResult.warnings``.
     """
+    if base is not None:
+        quantile = _base_quantile(base, quantile)
     inputs = inputs or load_inputs(config)
     unknown = sorted(set(change.queues or ()) - set(inputs.queues))
     if unknown:
@@ -284,6 +305,17 @@ def run_whatif(
     for text in result.warnings:
         warnings.warn(text, ForecastWarning, stacklevel=2)
     return result
+
+
+def _base_quantile(base: PlanResult, quantile: float | None) -> float | None:
+    """The quantile the base plan is staffed to; a different ``quantile`` is an error (the
+    scenario would be staffed to another volume than the base it is compared with)."""
+    if quantile is not None and (base.quantile is None
+                                 or not math.isclose(quantile, base.quantile)):
+        raise ConfigError(f"quantile={quantile} disagrees with the base plan, which is staffed "
+                          f"to the {base.volume_column}; leave quantile out to use the "
+                          "base's, or build the base with this quantile", key="quantile")
+    return base.quantile
 
 
 def _check_added_events(change: WhatIf, queues: list[str]) -> None:
@@ -312,6 +344,14 @@ def _notes(result: WhatIfResult, config: PlanConfig) -> list[str]:
                          f"deferred queue(s) {', '.join(skipped)} keep their own targets "
                          "(counted in open hours): name them as what-if queues (--queue) "
                          "to change them")
+    if change.service_level is not None and change.queues is not None:
+        deferred = [n for n in change.queues if config.queue(n).is_deferred]
+        if deferred:
+            notes.append(f"service_level does not change deferred queue(s) "
+                         f"{', '.join(deferred)}: they are staffed to answer every contact "
+                         "within answer_s; " + ("change answer_s instead"
+                                                if change.answer_s is None else
+                                                f"only answer_s {change.answer_s:g} does"))
     table = result.comparison.set_index("queue")
     for name in result.scenario.queues:
         queue = result.scenario.config.queue(name)

@@ -151,3 +151,48 @@ def test_an_event_for_an_unknown_or_untouched_queue_is_an_error(base):
     with pytest.raises(ConfigError, match="the what-if changes chat only"):
         run_whatif(config, WhatIf(add_events=outage(plan, "voice"), queues=("chat",)),
                    inputs=inputs, base=plan)
+
+
+# --------------------------------------------------------------------------- library use
+
+
+def test_a_whatif_on_a_quantile_base_staffs_the_scenario_to_that_quantile(base):
+    config, inputs, _ = base
+    p80 = build_plan(config, inputs=inputs, quantile=0.8)
+    result = run_whatif(config, WhatIf(volume_scale=1.1), inputs=inputs, base=p80)
+    assert result.scenario.volume_column == "p80"
+    voice = row(result.comparison, "voice")
+    assert voice["volume_scenario"] == pytest.approx(1.1 * voice["volume_base"])
+    # no change is no change, with or without the (agreeing) quantile
+    same = run_whatif(config, WhatIf(), inputs=inputs, base=p80, quantile=0.8)
+    assert (same.comparison["agent_hours_change"] == 0).all()
+
+
+def test_a_quantile_that_disagrees_with_the_base_is_a_config_error(base):
+    config, inputs, plan = base
+    for quantile in (0.8, 0.9):
+        with pytest.raises(ConfigError, match=f"quantile={quantile} disagrees with the base "
+                                              "plan, which is staffed to the mean"):
+            run_whatif(config, WhatIf(), inputs=inputs, base=plan, quantile=quantile)
+
+
+def test_a_service_level_for_a_deferred_queue_warns_that_it_changes_nothing(base):
+    config, inputs, plan = base
+    with pytest.warns(ForecastWarning, match="service_level does not change deferred "
+                                             "queue.s. email: .*change answer_s instead"):
+        result = run_whatif(config, WhatIf(service_level=0.99, queues="email"), inputs=inputs,
+                            base=plan)
+    assert row(result.comparison, "email")["agent_hours_change"] == 0
+
+
+@pytest.mark.parametrize(("kwargs", "key", "expected"), [
+    ({"volume_scale": "1.2"}, "volume_scale", "must be a number, got str '1.2'"),
+    ({"volume_scale": None}, "volume_scale", "must be a number, got NoneType None"),
+    ({"aht_scale": True}, "aht_scale", "must be a number, got bool True"),
+    ({"shrinkage": "0.3"}, "shrinkage", "must be a number or None, got str '0.3'"),
+    ({"volume_scale": 1.5, "queues": []}, "queues", "names no queue"),
+])
+def test_a_whatif_field_of_the_wrong_kind_is_a_config_error_naming_it(kwargs, key, expected):
+    with pytest.raises(ConfigError, match=expected) as caught:
+        WhatIf(**kwargs)
+    assert caught.value.key == key
