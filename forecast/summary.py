@@ -26,6 +26,8 @@ peak
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,10 +35,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .exceptions import ConfigError
+from .exceptions import ConfigError, ForecastWarning
 
 if TYPE_CHECKING:
-    from .config import PlanConfig
+    from .config import PlanConfig, QueueConfig
     from .plan import PlanResult
 
 __all__ = [
@@ -363,7 +365,7 @@ def combined_requirement(
         The plan table (``queue, ds, agents_raw, agents_required``; with ``config``
         also ``agents_scheduled``).
     groups
-        Group name -> the queues its agents serve.
+        Group name -> the queues its agents serve (a single name is one queue).
     interval_s
         Interval length in seconds (for agent-hours).
     config
@@ -382,7 +384,7 @@ def combined_requirement(
     rows, summaries = [], []
     interval_h = interval_s / 3600.0
     for group, queues in groups.items():
-        queues = [str(q) for q in queues]
+        queues = [queues] if isinstance(queues, str) else [str(q) for q in queues]
         if not queues:
             raise ConfigError(f"group '{group}' lists no queues", key=f"groups.{group}")
         missing = [q for q in queues if q not in known]
@@ -479,20 +481,36 @@ def compare_plans(
     DataFrame
         ``queue, start``, then for each of :data:`COMPARED_METRICS` the columns
         ``<metric>_<label_base>``, ``<metric>_<label_other>``, ``<metric>_diff``
-        (other - base). Rows with queue ``"all"`` total across queues. A queue or
-        period present in only one plan has NaN for the other plan and the difference.
+        (other - base). Rows with queue ``"all"`` total across the queues of both
+        plans, so that they compare like with like. A queue or period present in only
+        one plan has NaN for the other plan and the difference.
+
+    Warns
+    -----
+    ForecastWarning
+        When a queue is in one plan only: its rows are kept, and it is left out of
+        both plans' ``"all"`` rows.
     """
     if label_base == label_other or "diff" in (label_base, label_other):
         raise ValueError("label_base and label_other must differ and not be 'diff'")
     if by not in _PERIODS:
         raise ValueError(f"by must be one of {', '.join(_PERIODS)}, got '{by}'")
     interval_s, hours_per_fte = _settings(base, other, interval_s, hours_per_fte)
+    plans = [source if isinstance(source, pd.DataFrame) else source.plan
+             for source in (base, other)]
+    common = _common_queues(plans, (label_base, label_other))
     tables = []
-    for label, source in ((label_base, base), (label_other, other)):
-        table = source if isinstance(source, pd.DataFrame) else source.plan
+    for label, source, table in zip((label_base, label_other), (base, other), plans,
+                                    strict=True):
         days = None if isinstance(source, pd.DataFrame) else source.config.forecast.horizon_days
-        summary = period_summary(table, interval_s=interval_s, hours_per_fte=hours_per_fte,
-                                 period=by, horizon_days=days)
+        settings = {"interval_s": interval_s, "hours_per_fte": hours_per_fte, "period": by,
+                    "horizon_days": days}
+        if common is None:
+            summary = period_summary(table, **settings)
+        else:  # per-queue rows of every queue, totals over the common ones
+            totals = period_summary(table[table["queue"].astype(str).isin(common)], **settings)
+            summary = pd.concat([period_summary(table, **settings, totals=False),
+                                 totals[totals["queue"] == ALL_QUEUES]], ignore_index=True)
         if by == "total":
             summary["start"] = pd.NaT  # the two horizons may start on different days
         tables.append(summary.set_index(["queue", "start"])[list(COMPARED_METRICS)]
@@ -509,6 +527,20 @@ def compare_plans(
     if by == "total":
         out = out.drop(columns="start")
     return out.reset_index(drop=True)
+
+
+def _common_queues(plans: Sequence[pd.DataFrame], labels: Sequence[str]) -> list[str] | None:
+    """The queues in both plans when their queues differ (warning which are in one plan
+    only); None when both plans hold the same queues."""
+    names = [set(plan["queue"].astype(str)) for plan in plans]
+    if names[0] == names[1]:
+        return None
+    only = [f"{', '.join(sorted(a - b))} only in {label}"
+            for a, b, label in ((names[0], names[1], labels[0]),
+                                (names[1], names[0], labels[1])) if a - b]
+    warnings.warn(f"the plans hold different queues ({'; '.join(only)}): the '{ALL_QUEUES}' "
+                  "rows total the queues in both plans only", ForecastWarning, stacklevel=3)
+    return sorted(names[0] & names[1])
 
 
 def _settings(base, other, interval_s, hours_per_fte) -> tuple[int, float]:
@@ -534,15 +566,19 @@ def _settings(base, other, interval_s, hours_per_fte) -> tuple[int, float]:
 def service_target_curve(
     result: PlanResult,
     queue: str,
-    service_levels: Iterable[float],
+    service_levels: float | Iterable[float] | None = None,
     *,
-    answer_s: float | None = None,
+    answer_s: float | Iterable[float] | None = None,
 ) -> pd.DataFrame:
     """What each service target costs on one queue: restaff its forecast per target.
 
-    The forecast is kept (no refit); only the queue's ``service_level`` (and, when
-    given, ``answer_s``) changes. Staffs to the same volume column as ``result``
-    (mean or a quantile).
+    The forecast is kept (no refit); only the queue's ``service_level`` and/or
+    ``answer_s`` change. Staffs to the same volume column as ``result`` (mean or a
+    quantile).
+
+    An email or social queue is staffed to answer every contact within ``answer_s``
+    (:mod:`forecast.staffing`), whatever its ``service_level``: its curve runs over
+    ``answer_s`` values, and giving it ``service_levels`` is an error.
 
     Parameters
     ----------
@@ -551,9 +587,11 @@ def service_target_curve(
     queue
         The queue to vary.
     service_levels
-        Targets in (0, 1), e.g. ``[0.6, 0.7, 0.8, 0.9]``.
+        Targets in (0, 1), e.g. ``[0.6, 0.7, 0.8, 0.9]``, or one target; default the
+        queue's own.
     answer_s
-        Answer-time target for every point (default: the queue's own).
+        Answer-time target(s) in seconds, one or several (default: the queue's own).
+        With several, there is one row per service level and answer time.
 
     Returns
     -------
@@ -562,7 +600,15 @@ def service_target_curve(
         (expected, volume-weighted), ``abandonment`` (volume-weighted; NaN without a
         patience), ``peak_agents`` and ``share_bound_by_target`` (share of intervals
         whose requirement was set by the service-level target rather than another
-        constraint).
+        constraint). ``target`` is the queue's own ``service_level`` for an email or
+        social queue.
+
+    Raises
+    ------
+    ConfigError
+        When ``queue`` is not in the plan, a target is outside (0, 1), an answer time
+        is negative, a list of them is empty, neither is given, or ``service_levels``
+        is given for an email or social queue.
     """
     from .plan import staff_forecast
 
@@ -571,36 +617,67 @@ def service_target_curve(
                           f"{', '.join(result.queues)}", key="queue")
     cfg = result.config
     base = cfg.queue(queue)
-    column = result.volume_column
-    quantile = None if column == "mean" else float(column[1:]) / 100.0
-    forecast = result.queues[queue].forecast
-    rows = []
-    for level in service_levels:
-        level = float(level)
+    if base.is_deferred and service_levels is not None:
+        raise ConfigError(f"{queue} is staffed to answer every contact within its answer_s, "
+                          "whatever its service_level; vary answer_s instead (answer_s="
+                          f"[...] seconds; now {base.answer_s:g})", key="service_levels")
+    if service_levels is None and answer_s is None:
+        raise ConfigError("give the service levels or the answer times (answer_s=) to vary",
+                          key="service_levels")
+    levels = _targets(service_levels, base.service_level, "service_levels")
+    times = _targets(answer_s, base.answer_s, "answer_s")
+    for level in levels:
         if not 0 < level < 1:
             raise ConfigError(f"service level targets must lie in (0, 1), got {level}",
                               key="service_level")
-        settings = dataclasses.replace(base, service_level=level,
-                                       answer_s=base.answer_s if answer_s is None
-                                       else float(answer_s))
-        plan = staff_forecast(forecast, settings, cfg, quantile=quantile,
-                              initial_backlog=result.queues[queue].initial_backlog)
-        total = period_summary(plan, **plan_settings(result), period="total",
-                               totals=False).iloc[0]
-        abandon = plan["abandonment"].to_numpy(dtype=float)
-        volume = plan["volume"].to_numpy(dtype=float)
-        known = np.isfinite(abandon) & (volume > 0)
-        rows.append({
-            "target": level,
-            "answer_s": settings.answer_s,
-            "agent_hours": total["agent_hours"],
-            "fte": total["fte"],
-            "cost": total["cost"],
-            "service_level": total["service_level"],
-            "abandonment": (float((abandon[known] * volume[known]).sum() / volume[known].sum())
-                            if known.any() else np.nan),
-            "peak_agents": int(total["peak_agents"]),
-            "share_bound_by_target": float(plan["binding"].isin(
-                ["service_level", "response_time"]).mean()),
-        })
+    for seconds in times:
+        if not seconds >= 0:
+            raise ConfigError(f"answer times must be >= 0 seconds, got {seconds}",
+                              key="answer_s")
+    forecast = result.queues[queue].forecast
+    rows = []
+    for level in levels:
+        for seconds in times:
+            settings = dataclasses.replace(base, service_level=level, answer_s=seconds)
+            plan = staff_forecast(forecast, settings, cfg, quantile=result.quantile,
+                                  initial_backlog=result.queues[queue].initial_backlog)
+            rows.append(_curve_row(plan, settings, result))
     return pd.DataFrame(rows)
+
+
+def _targets(values: float | Iterable[float] | None, default: float, key: str) -> list[float]:
+    """``values`` as a list of floats: one number is a list of one, None the default."""
+    if values is None:
+        return [float(default)]
+    if isinstance(values, numbers.Real) and not isinstance(values, bool):
+        return [float(values)]
+    try:
+        out = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected a number or a list of numbers, got {values!r}",
+                          key=key) from None
+    if not out:
+        raise ConfigError("is an empty list; give at least one value", key=key)
+    return out
+
+
+def _curve_row(plan: pd.DataFrame, settings: QueueConfig, result: PlanResult) -> dict:
+    """One point of :func:`service_target_curve`: the totals of ``plan``."""
+    total = period_summary(plan, **plan_settings(result), period="total",
+                           totals=False).iloc[0]
+    abandon = plan["abandonment"].to_numpy(dtype=float)
+    volume = plan["volume"].to_numpy(dtype=float)
+    known = np.isfinite(abandon) & (volume > 0)
+    return {
+        "target": settings.service_level,
+        "answer_s": settings.answer_s,
+        "agent_hours": total["agent_hours"],
+        "fte": total["fte"],
+        "cost": total["cost"],
+        "service_level": total["service_level"],
+        "abandonment": (float((abandon[known] * volume[known]).sum() / volume[known].sum())
+                        if known.any() else np.nan),
+        "peak_agents": int(total["peak_agents"]),
+        "share_bound_by_target": float(plan["binding"].isin(
+            ["service_level", "response_time"]).mean()),
+    }

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from forecast import summary
 from forecast.config import DataSource, PlanConfig, QueueConfig
-from forecast.exceptions import ConfigError
+from forecast.exceptions import ConfigError, ForecastWarning
 from forecast.plan import PlanResult, QueuePlan, daily_summary
 
 INTERVAL_S = 1800
@@ -203,13 +203,26 @@ def test_compare_plans_puts_both_plans_side_by_side_with_the_difference(plan):
 
 
 def test_compare_plans_accepts_tables_and_totals_over_the_horizon(plan):
+    more = plan.assign(agents_scheduled=plan["agents_scheduled"] + 1)
+    table = summary.compare_plans(plan, more, "base", "more", by="total", **kwargs())
+    assert list(table["queue"]) == ["a", "b", "all"]
+    total = table.set_index("queue").loc["all"]
+    assert total["agent_hours_diff"] == pytest.approx(10 * (4 + 2) * 0.5)
+
+
+def test_compare_plans_over_different_queues_totals_the_common_ones_and_warns(plan):
     other = plan[plan["queue"] == "a"]
-    table = summary.compare_plans(plan, other, "both", "only_a", by="total", **kwargs())
+    with pytest.warns(ForecastWarning, match=r"different queues \(b only in both\): the 'all' "
+                                             "rows total the queues in both plans only"):
+        table = summary.compare_plans(plan, other, "both", "only_a", by="total", **kwargs())
     assert list(table["queue"]) == ["a", "b", "all"]
     b = table.set_index("queue").loc["b"]
+    assert b["agent_hours_both"] == pytest.approx(10 * 2 * 4 * 0.5)
     assert np.isnan(b["agent_hours_only_a"]) and np.isnan(b["agent_hours_diff"])
     total = table.set_index("queue").loc["all"]
-    assert total["agent_hours_diff"] == pytest.approx(-10 * 2 * 4 * 0.5)
+    assert total["agent_hours_both"] == total["agent_hours_only_a"] == pytest.approx(
+        10 * 4 * 10 * 0.5)
+    assert total["agent_hours_diff"] == 0 and total["volume_diff"] == 0
 
 
 def test_compare_plans_needs_settings_for_tables_and_distinct_labels(plan):
@@ -284,6 +297,30 @@ def test_the_curve_rejects_unknown_queues_and_impossible_targets():
         summary.service_target_curve(result, "chat", [0.8])
     with pytest.raises(ConfigError, match=r"must lie in \(0, 1\)"):
         summary.service_target_curve(result, "voice", [1.0])
+    with pytest.raises(ConfigError, match="service_levels.*empty list"):
+        summary.service_target_curve(result, "voice", [])
+    with pytest.raises(ConfigError, match="answer_s.*empty list"):
+        summary.service_target_curve(result, "voice", 0.8, answer_s=[])
+    with pytest.raises(ConfigError, match="give the service levels or the answer times"):
+        summary.service_target_curve(result, "voice")
+
+
+def test_the_curve_takes_one_target_or_several_answer_times():
+    result = _staffed_result()
+    one = summary.service_target_curve(result, "voice", 0.8)
+    pd.testing.assert_frame_equal(one, summary.service_target_curve(result, "voice", [0.8]))
+    grid = summary.service_target_curve(result, "voice", [0.7, 0.9], answer_s=[10, 60])
+    assert list(zip(grid["target"], grid["answer_s"], strict=True)) == [
+        (0.7, 10.0), (0.7, 60.0), (0.9, 10.0), (0.9, 60.0)]
+    # a longer answer time at the same level never costs more
+    assert grid["cost"].iloc[1] <= grid["cost"].iloc[0]
+
+
+def test_combined_requirement_takes_a_single_queue_name_per_group(plan):
+    alone = summary.combined_requirement(plan, {"g": "a"}, interval_s=INTERVAL_S)
+    listed = summary.combined_requirement(plan, {"g": ["a"]}, interval_s=INTERVAL_S)
+    pd.testing.assert_frame_equal(alone.summary, listed.summary)
+    assert alone.summary["queues"].iloc[0] == "a"
 
 
 def test_the_curve_on_an_email_queue_keeps_the_backlog_carried_into_the_plan():
@@ -296,6 +333,15 @@ def test_the_curve_on_an_email_queue_keeps_the_backlog_carried_into_the_plan():
                                                            model="slot_mean", horizon_days=7))
     result = build_plan(cfg, queues=["email"])
     assert result.queues["email"].initial_backlog > 0
-    target = cfg.queue("email").service_level
-    curve = summary.service_target_curve(result, "email", [target]).iloc[0]
+    own = cfg.queue("email").answer_s
+    curve = summary.service_target_curve(result, "email", answer_s=own).iloc[0]
     assert curve["cost"] == pytest.approx(result.plan["cost"].sum())
+    # the deferred rule answers every contact within answer_s: vary that, not the level
+    with pytest.raises(ConfigError, match="email is staffed to answer every contact within "
+                                          "its answer_s, whatever its service_level; vary "
+                                          "answer_s instead"):
+        summary.service_target_curve(result, "email", [0.5, 0.8])
+    curve = summary.service_target_curve(result, "email", answer_s=[own / 2, own, own * 2])
+    assert (curve["target"] == cfg.queue("email").service_level).all()
+    assert curve["agent_hours"].is_monotonic_decreasing
+    assert curve["agent_hours"].iloc[0] > curve["agent_hours"].iloc[-1]
