@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "events_in": "events",
     # forecasting
     "fit_forecast": "forecasters", "select_model": "forecasters", "make_model": "forecasters",
+    "build_model": "forecasters", "model_from_dict": "forecasters", "Forecaster": "forecasters",
     "MODELS": "forecasters", "quantile_column": "forecasters",
     "EventAdjusted": "event_effects", "learn_event_effects": "event_effects",
     "find_peaks": "peaks", "Ensemble": "forecasters", "choose_fitted": "forecasters",
@@ -67,13 +68,16 @@ _EXPORTS: dict[str, str] = {
     "apply_calibration": "calibrate", "load_calibration": "calibrate",
 }
 
+#: public submodules, besides those of the exports, reachable as ``forecast.<name>``
+_SUBMODULES = ("atomic", "backtest", "cli", "manifest", "parallel", "planwriter")
+
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        if name in set(_EXPORTS.values()):  # a submodule: forecast.summary.plan_settings
+        if name in set(_EXPORTS.values()) | set(_SUBMODULES):  # forecast.summary.plan_settings
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'forecast' has no attribute '{name}'")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

@@ -27,3 +27,22 @@ def test_importing_the_package_does_not_load_the_heavy_modules():
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_public_submodule_is_an_attribute_without_importing_it():
+    import pkgutil
+
+    names = [m.name for m in pkgutil.iter_modules(forecast.__path__) if not m.name.startswith("_")]
+    assert "backtest" in names
+    code = (f"import forecast; print(','.join(n for n in {names!r} if "
+            "getattr(forecast, n, None) is None))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_the_model_building_blocks_are_exported():
+    from forecast.forecasters import Forecaster, build_model, model_from_dict
+
+    assert (forecast.build_model, forecast.model_from_dict, forecast.Forecaster) == (
+        build_model, model_from_dict, Forecaster)
+    assert {"build_model", "model_from_dict", "Forecaster"} <= set(forecast.__all__)
