@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecast import queueing
-from forecast.exceptions import DataValidationError, ForecastError
+from forecast.exceptions import DataValidationError, ForecastError, ForecastWarning
 from forecast.simulate import (
     OUTCOMES,
     interval_summary,
@@ -18,6 +18,7 @@ from forecast.simulate import (
     mean_ci,
     read_plan,
     sampling,
+    simulable_queues,
     simulate_plan,
     simulate_queue,
 )
@@ -34,11 +35,13 @@ def flat_plan(
     interval_s: int = 3600,
     queue: str = "q",
     start="2024-01-01",
+    channel: str = "voice",
 ) -> pd.DataFrame:
     ds = pd.date_range(start, periods=intervals, freq=f"{interval_s}s")
     return pd.DataFrame(
         {
             "queue": queue,
+            "channel": channel,
             "ds": ds,
             "volume": float(volume),
             "aht_s": float(aht_s),
@@ -135,6 +138,7 @@ def test_every_offered_call_is_answered_abandoned_or_still_waiting():
     plan = pd.DataFrame(
         {
             "queue": "q",
+            "channel": "voice",
             "ds": ds,
             "volume": [50, 80, 120, 150, 90, 60, 40, 30.0],
             "aht_s": 240.0,
@@ -330,6 +334,7 @@ def test_each_day_starts_empty_and_callers_left_at_close_are_reported():
     plan = pd.DataFrame(
         {
             "queue": "q",
+            "channel": "voice",
             "ds": ds,
             "volume": 100.0,
             "aht_s": 300.0,
@@ -591,6 +596,85 @@ def test_chat_agents_hold_several_sessions_and_deferred_queues_are_skipped():
     # without the settings: 10 Erlangs on 12 single-session agents
     alone = simulate_plan(plan[plan["queue"] == "chat"], interval_s=3600, replications=8, seed=0)
     assert alone.summary().loc[0, "occupancy"] == pytest.approx(10 / 12, abs=0.03)
+
+
+
+def mixed_channel_plan() -> pd.DataFrame:
+    """A voice, a chat and an email queue, as ``wfm plan`` writes them (channel column)."""
+    return pd.concat(
+        [
+            flat_plan(60, 600, 12, intervals=6, queue="chat", channel="chat"),
+            flat_plan(90, 180, 6, intervals=6, queue="voice"),
+            flat_plan(40, 300, 2, intervals=6, queue="mail", channel="email"),
+        ],
+        ignore_index=True,
+    )
+
+
+def test_without_settings_only_the_plans_voice_queues_are_simulated_and_the_rest_noted():
+    with pytest.warns(ForecastWarning) as caught:
+        res = simulate_plan(mixed_channel_plan(), interval_s=3600, replications=2)
+    assert set(res.intervals["queue"]) == {"voice"} and set(res.targets_s) == {"voice"}
+    assert res.notes == [
+        "queue 'chat' (chat) is not simulated without queues=, which holds its chat concurrency",
+        "queue 'mail' (email) is not simulated without queues=, which holds its backlog "
+        "settings",
+    ]
+    assert [str(w.message) for w in caught] == res.notes
+
+
+def test_a_queue_with_its_settings_is_simulated_whatever_the_channel_column_says():
+    from forecast.config import QueueConfig
+
+    queues = {"chat": QueueConfig(name="chat", channel="chat", answer_s=60, concurrency=3)}
+    with pytest.warns(ForecastWarning, match="'mail' \\(email\\) is not simulated"):
+        res = simulate_plan(mixed_channel_plan(), interval_s=3600, replications=2, queues=queues)
+    assert set(res.intervals["queue"]) == {"chat", "voice"}
+    assert res.targets_s == {"chat": 60.0, "voice": 20.0}
+    assert len(res.notes) == 1
+
+
+def test_a_plan_without_channel_column_or_settings_warns_every_queue_is_simulated_as_voice():
+    plan = mixed_channel_plan().drop(columns="channel")
+    with pytest.warns(ForecastWarning, match="no channel column and no queues= was given: "
+                                             "every queue is simulated as a voice queue"):
+        res = simulate_plan(plan, interval_s=3600, replications=2)
+    assert set(res.intervals["queue"]) == {"chat", "voice", "mail"}
+
+
+def test_a_plan_of_only_unset_chat_and_email_queues_is_an_error_naming_them():
+    plan = mixed_channel_plan()
+    plan = plan[plan["queue"] != "voice"]
+    with pytest.warns(ForecastWarning), pytest.raises(
+        ForecastError, match="no queue of the plan could be simulated .*'chat' .*'mail'"
+    ):
+        simulate_plan(plan, interval_s=3600, replications=2)
+
+
+def test_simulable_queues_speaks_the_clis_words_when_asked():
+    kept, notes = simulable_queues(mixed_channel_plan(), plan_name="PLAN", settings="--config")
+    assert set(kept["queue"]) == {"voice"}
+    assert notes[0] == ("queue 'chat' (chat) is not simulated without --config, which holds "
+                        "its chat concurrency")
+    with pytest.warns(ForecastWarning, match="^PLAN has no channel column and no --config"):
+        kept, notes = simulable_queues(mixed_channel_plan().drop(columns="channel"),
+                                       plan_name="PLAN", settings="--config")
+    assert len(kept) == 18 and notes == []
+
+
+def test_an_empty_channel_cell_counts_as_voice():
+    plan = mixed_channel_plan()
+    plan["channel"] = plan["channel"].where(plan["queue"] != "voice", None)
+    kept, notes = simulable_queues(plan)
+    assert set(kept["queue"]) == {"voice"} and len(notes) == 2
+
+
+def test_errors_name_the_files_line_after_queues_were_left_out(tmp_path):
+    plan = mixed_channel_plan()
+    plan.loc[8, "agents_required"] = -1  # voice's third interval: line 10 of the file
+    path = write(tmp_path, plan)
+    with pytest.warns(ForecastWarning), pytest.raises(DataValidationError, match="row 10"):
+        simulate_plan(read_plan(path), interval_s=3600, replications=1)
 
 
 # ------------------------------------------------------------------ the forecast's own error

@@ -6,7 +6,9 @@ agents, interval by interval, first come first served, with agents joining and l
 at interval boundaries and impatient callers hanging up.
 
 * :func:`simulate_plan` - every queue of a plan table, many replications, per-interval
-  means with confidence intervals, ``.summary()`` per queue.
+  means with confidence intervals, ``.summary()`` per queue; :func:`simulable_queues`
+  says which queues it can simulate without their settings (voice, by the plan's
+  ``channel`` column).
 * :func:`simulate_queue` - one queue call by call, for replaying real arrivals and handle
   times; :func:`interval_summary` turns its calls into per-interval figures.
 * :func:`replay_deferred` - an email or social queue's backlog worked in open hours
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from .deferred import replay_deferred
 from .kernel import HAVE_NUMBA
-from .plan import METRICS, SimulationResult, mean_ci, simulate_plan
+from .plan import METRICS, SimulationResult, mean_ci, simulable_queues, simulate_plan
 from .planfile import read_plan, split_plan
 from .queue import OUTCOMES, interval_summary, simulate_queue
 
@@ -34,6 +36,7 @@ __all__ = [
     "mean_ci",
     "read_plan",
     "replay_deferred",
+    "simulable_queues",
     "simulate_plan",
     "simulate_queue",
     "split_plan",

@@ -23,7 +23,7 @@ from . import engine, kernel, sampling
 from .planfile import QueuePlan, split_plan
 from .queue import rates
 
-__all__ = ["simulate_plan", "SimulationResult", "METRICS"]
+__all__ = ["simulate_plan", "simulable_queues", "SimulationResult", "METRICS"]
 
 #: per-interval ratios reported with a confidence interval
 METRICS = ("service_level", "service_level_answered", "asa_s", "abandonment", "occupancy")
@@ -188,7 +188,10 @@ def simulate_plan(
         Optional queue settings by name: chat queues are simulated with ``concurrency``
         sessions per agent (handle time stretched by ``concurrency_aht_factor``, as
         :mod:`forecast.staffing` assumes); deferred queues (email, social), whose target
-        is a response time in open hours, are skipped with a warning and a note.
+        is a response time in open hours, are skipped with a warning and a note. A queue
+        missing from ``queues`` is simulated as a voice queue if the plan's ``channel``
+        column says it is one, else skipped with a warning and a note; without that
+        column it is simulated as voice, with a warning (see :func:`simulable_queues`).
     service_level_goal
         The service level each interval should reach (e.g. 0.8); ``None``: each queue's
         ``service_level`` from ``queues`` where given. The intervals table then gets
@@ -217,7 +220,9 @@ def simulate_plan(
     if isinstance(service, str) and service == "actual" and calls is None:
         raise ForecastError("service='actual' needs arrivals given as a table of calls")
 
-    notes: list[str] = []
+    plan, notes = simulable_queues(plan, queues)
+    for note in notes:
+        warnings.warn(note, ForecastWarning, stacklevel=2)
     targets: dict[str, float] = {}
     goals: dict[str, float] = {}
     interval_frames, rep_frames = [], []
@@ -275,11 +280,66 @@ def simulate_plan(
         )
         rep_frames.append(per_rep_totals.assign(queue=qplan.queue, intervals_meeting_goal=share))
     if not interval_frames:
-        raise ForecastError("no queue of the plan could be simulated")
+        raise ForecastError("no queue of the plan could be simulated"
+                            + (f" ({'; '.join(notes)})" if notes else ""))
     intervals = pd.concat(interval_frames, ignore_index=True)
     reps = pd.concat(rep_frames, ignore_index=True)
     reps = reps[["queue"] + [c for c in reps.columns if c != "queue"]]
     return SimulationResult(intervals, reps, replications, targets, goals, confidence, seed, notes)
+
+
+def simulable_queues(
+    plan: pd.DataFrame,
+    queues: Mapping[str, QueueConfig] | None = None,
+    *,
+    plan_name: str = "the plan",
+    settings: str = "queues=",
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``plan`` that can be simulated, and a note for each queue left out.
+
+    A queue with its settings in ``queues`` is kept (its channel comes from them). Of
+    the others, the plan's ``channel`` column (written by ``wfm plan``; empty cells
+    count as voice) decides: voice queues are kept, chat queues (concurrent sessions)
+    and deferred queues (email, social backlogs) are left out with a note, as their
+    settings are needed to simulate them. Where the plan has no ``channel`` column,
+    every queue without settings is simulated as a voice queue, with a
+    :class:`~forecast.exceptions.ForecastWarning`.
+
+    Parameters
+    ----------
+    plan
+        Plan table with a ``queue`` column and optionally ``channel``.
+    queues
+        Queue settings by name, as :func:`simulate_plan` takes them.
+    plan_name, settings
+        How the plan and the settings are named in the notes and the warning (the CLI
+        says ``PLAN`` and ``--config``).
+
+    Returns
+    -------
+    tuple of DataFrame and list of str
+        The kept rows (index and ``attrs`` kept, so errors still name the file's lines)
+        and one note per queue left out, sorted by queue.
+    """
+    if "queue" not in plan.columns:
+        return plan, []  # split_plan reports the missing column
+    names = plan["queue"].astype(str)
+    configured = names.isin(list(queues or ())).to_numpy()
+    if "channel" not in plan.columns:
+        if not configured.all():
+            unset = "no" if queues is None else "incomplete"
+            warnings.warn(
+                f"{plan_name} has no channel column and {unset} {settings} was given: every "
+                f"queue{'' if queues is None else ' without settings'} is simulated as a voice "
+                f"queue (one contact per agent at a time); give {settings} for chat, email and "
+                "social queues", ForecastWarning, stacklevel=3)
+        return plan, []
+    channel = plan["channel"].fillna("voice").astype(str)
+    left_out = ~configured & channel.ne("voice").to_numpy()
+    notes = [f"queue '{q}' ({c}) is not simulated without {settings}, which holds its "
+             + ("chat concurrency" if c == "chat" else "backlog settings")
+             for q, c in sorted(set(zip(names[left_out], channel[left_out], strict=True)))]
+    return (plan[~left_out] if left_out.any() else plan), notes
 
 
 def _meets(service_level: np.ndarray, goal: float) -> np.ndarray:

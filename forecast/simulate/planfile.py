@@ -86,8 +86,10 @@ def split_plan(
 ) -> Iterator[QueuePlan]:
     """Check a plan table and yield each queue's rows (queues in order of first appearance).
 
-    A row's position ``i`` in ``plan`` is reported as line ``i + 2`` of the file named
-    in ``plan.attrs['source']`` (set by :func:`read_plan`), as an editor numbers it.
+    A row is reported as line ``label + 2`` of the file named in
+    ``plan.attrs['source']`` (set by :func:`read_plan`, whose index labels are the rows'
+    positions in the file), as an editor numbers it, so rows left out before (e.g. by
+    :func:`~forecast.simulate.simulable_queues`) do not shift the line numbers.
     """
     source = plan.attrs.get("source")
     if not interval_s > 0:
@@ -104,9 +106,12 @@ def split_plan(
                 column=column,
             )
 
+    file_rows = pd.api.types.is_integer_dtype(plan.index.dtype)
+
     def fail(message: str, position: int, column: str):
         if source:
-            return DataValidationError(message, file=source, row=position + 2, column=column)
+            line = int(plan.index[position] if file_rows else position) + 2
+            return DataValidationError(message, file=source, row=line, column=column)
         return DataValidationError(f"{message} (plan row {position})", column=column)
 
     queue_names = plan["queue"]
