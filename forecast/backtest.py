@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .exceptions import ConfigError
 from .forecasters.base import Forecaster, prepare_history, quantile_column
 
 __all__ = [
@@ -108,7 +109,16 @@ def rolling_origins(ds: pd.Series | pd.DatetimeIndex, folds: int = 4, horizon_da
 
     Origins are at midnight. Folds whose origin leaves less than two weeks of
     training data are dropped.
+
+    Raises
+    ------
+    ConfigError
+        When ``folds``, ``horizon_days`` or ``step_days`` is below 1.
     """
+    for key, value in (("folds", folds), ("horizon_days", horizon_days),
+                       ("step_days", step_days)):
+        if int(value) < 1:
+            raise ConfigError(f"backtest {key} must be at least 1, got {value}", key=key)
     idx = pd.DatetimeIndex(ds)
     if len(idx) == 0:
         return []
@@ -164,7 +174,8 @@ def backtest(
             continue
         t0 = time.perf_counter()
         model = make().fit(train, events)
-        pred = model.predict(pd.DatetimeIndex(test["ds"]), events, quantiles=BACKTEST_QUANTILES)
+        pred = model.predict(pd.DatetimeIndex(test["ds"]), events, quantiles=BACKTEST_QUANTILES,
+                             unseen="extrapolate")  # the test rows are open by definition
         fit_s = time.perf_counter() - t0
         scored = ~test["filled"].to_numpy()
         part = pred.loc[scored].copy()

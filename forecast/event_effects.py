@@ -35,6 +35,7 @@ from .forecasters.base import (
     DEFAULT_QUANTILES,
     Forecaster,
     as_horizon,
+    as_quantiles,
     model_from_dict,
     prepare_history,
     quantile_column,
@@ -456,6 +457,8 @@ class EventAdjusted(Forecaster):
         Weeks each side used for the no-event expectation.
     """
 
+    handles_events = True
+
     def __init__(self, base: Forecaster, weeks: int = 4) -> None:
         super().__init__(calibration_weeks=0)
         self.base = base
@@ -482,10 +485,12 @@ class EventAdjusted(Forecaster):
         self.interval_s_ = base.interval_s_
         self.last_ds_ = base.last_ds_
         self.calibration_ = base.calibration_
+        if hasattr(base, "open_slots_"):
+            self.open_slots_ = base.open_slots_
         return self
 
     def predict(self, horizon, events: pd.DataFrame | None = None,
-                quantiles=DEFAULT_QUANTILES) -> pd.DataFrame:
+                quantiles=DEFAULT_QUANTILES, *, unseen: str = "closed") -> pd.DataFrame:
         """Forecast the given future interval starts with the events' effects applied.
 
         Parameters
@@ -496,7 +501,10 @@ class EventAdjusted(Forecaster):
             Events table; intervals inside an event, or on the next open day after
             one, have the base model's forecast scaled (:meth:`EventEffects.multiplier`).
         quantiles
-            Quantiles to forecast besides the mean.
+            Quantiles to forecast besides the mean, in any order (a single number: one).
+        unseen
+            Horizon times in slots the history never had: ``"closed"`` (0, with a
+            warning) or ``"extrapolate"`` (see :meth:`Forecaster.predict`).
 
         Returns
         -------
@@ -514,7 +522,8 @@ class EventAdjusted(Forecaster):
 
             raise NotFittedError(f"model '{self.name}' must be fitted before predict")
         idx = as_horizon(horizon)
-        out = self.base_.predict(idx, None, quantiles)
+        quantiles = as_quantiles(quantiles)
+        out = self.base_.predict(idx, None, quantiles, unseen=unseen)
         m = self.effects_.multiplier(idx, events)
         for col in ["mean", *[quantile_column(q) for q in quantiles]]:
             out[col] = out[col].to_numpy() * m

@@ -150,7 +150,7 @@ class PlanBacktestResult:
 def backtest_plans(
     history: pd.DataFrame,
     events: pd.DataFrame | None,
-    queue: QueueConfig,
+    queue: QueueConfig | str,
     config: PlanConfig,
     *,
     folds: int | None = None,
@@ -174,7 +174,8 @@ def backtest_plans(
     events
         The queue's events (past ones teach the forecast, those in the fold apply).
     queue
-        The queue's settings: channel, target, AHT, patience, shrinkage.
+        The queue's settings (channel, target, AHT, patience, shrinkage), or its name,
+        looked up with :meth:`PlanConfig.queue`.
     config
         The plan configuration: interval, forecast settings (model, candidates,
         quantiles, backtest layout).
@@ -214,6 +215,8 @@ def backtest_plans(
         raise ForecastError(f"replications must be >= 1; got {replications}")
     if quantile is not None and not 0 < quantile < 1:
         raise ForecastError(f"quantile must lie strictly between 0 and 1; got {quantile}")
+    if isinstance(queue, str):
+        queue = config.queue(queue)
     hist = _history(history)
     settings = config.forecast
     settings = dataclasses.replace(
@@ -300,6 +303,12 @@ def _history(history: pd.DataFrame) -> pd.DataFrame:
             raise DataValidationError(
                 f"the history has no '{column}' column; expected a regularised table with "
                 "ds, y[, aht_s, filled]", column=column)
+    if "queue" in history.columns and history["queue"].nunique() > 1:
+        names = ", ".join(str(q) for q in pd.unique(history["queue"])[:3])
+        raise DataValidationError(
+            f"the history holds several queues ({names}"
+            f"{', ...' if history['queue'].nunique() > 3 else ''}): pass one queue's rows",
+            column="queue")
     out = history.drop(columns=[c for c in ("queue",) if c in history.columns])
     out = out.sort_values("ds", kind="stable").reset_index(drop=True)
     if "filled" not in out.columns:

@@ -20,6 +20,7 @@ from forecast.backtest import (
     summarise,
     wape,
 )
+from forecast.exceptions import ConfigError
 from forecast.forecasters import make_model
 
 
@@ -169,3 +170,10 @@ def test_wfm_forecast_missing_config_is_a_one_line_error(tmp_path):
     res = _wfm(["forecast", str(tmp_path / "nope.toml"), "--out", str(tmp_path)])
     assert res.exit_code == 1
     assert "config file not found" in res.output
+
+
+@pytest.mark.parametrize("layout", [{"folds": 0}, {"horizon_days": 0}, {"step_days": -1}])
+def test_an_empty_fold_layout_is_an_error_not_an_empty_table(layout):
+    key = next(iter(layout))
+    with pytest.raises(ConfigError, match=f"backtest {key} must be at least 1"):
+        backtest(history(6), lambda: make_model("slot_mean"), **layout)

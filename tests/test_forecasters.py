@@ -562,3 +562,25 @@ def test_sarimax_forecasts_a_holiday_the_queue_closed_on_at_zero():
     on = horizon.normalize() == pd.Timestamp("2024-03-27")
     assert on.any() and (out.loc[on, "mean"] == 0).all()
     assert (out.loc[~on, "mean"] > 0).all()
+
+
+def test_prophet_uses_the_events_given_to_predict_and_logs_nothing(capfd):
+    hist = history(8)
+    days = hist["ds"].dt.normalize().drop_duplicates()
+    horizon = next_week(hist)
+
+    def promo(day: pd.Timestamp) -> dict:
+        return {"name": "promo", "type": "campaign", "start": day,
+                "end": day + pd.Timedelta(days=1), "queue": None, "weight": 1.0}
+
+    past = pd.DataFrame([promo(d) for d in days.iloc[[10, 20, 30]]])
+    model = make_model("prophet").fit(hist, past)
+    future = pd.concat([past, pd.DataFrame([promo(horizon[0].normalize())])])
+    plain = model.predict(horizon, past)["mean"].to_numpy()
+    with_promo = model.predict(horizon, future)["mean"].to_numpy()
+    first_day = horizon.normalize() == horizon[0].normalize()
+    assert not np.allclose(plain[first_day], with_promo[first_day])
+    np.testing.assert_allclose(plain[~first_day], with_promo[~first_day])
+    np.testing.assert_allclose(model.predict(horizon)["mean"], plain)  # no events: none
+    out, err = capfd.readouterr()
+    assert "plotly" not in out + err and "cmdstanpy" not in out + err

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.exceptions import DataValidationError, ModelError, NotFittedError
+from forecast.exceptions import DataValidationError, ForecastWarning, ModelError, NotFittedError
 from forecast.forecasters import MODELS, make_model, model_from_dict, quantile_column
 from forecast.forecasters.base import _load_builtin_models
 
@@ -197,5 +198,80 @@ def test_saving_an_unfitted_model_raises():
 @pytest.mark.parametrize("name", ["holt_winters", "mstl", "sarimax"])
 def test_models_holding_statsmodels_results_refuse_to_be_saved(name, hist):
     model = make_model(name).fit(hist)
-    with pytest.raises(ModelError, match=f"{name} cannot be saved as JSON"):
+    stored = "can be stored: ensemble, seasonal_naive, slot_mean, topdown"
+    with pytest.raises(ModelError, match=f"model '{name}' cannot be saved as JSON.*{stored}"):
         model.to_dict()
+
+
+# ----------------------------------------------------------- review fixes (contract)
+
+
+def test_quantiles_come_back_in_the_requested_order_and_a_single_number_is_one(hist):
+    model = make_model("ensemble").fit(hist)
+    horizon = next_week(hist)[:3]
+    sorted_fc = model.predict(horizon, quantiles=(0.1, 0.5, 0.9))
+    shuffled = model.predict(horizon, quantiles=(0.9, 0.1, 0.5))
+    assert list(shuffled.columns) == ["ds", "mean", "p90", "p10", "p50"]
+    for col in ("p10", "p50", "p90"):
+        np.testing.assert_allclose(shuffled[col], sorted_fc[col])
+    assert (shuffled["p10"] < shuffled["p90"]).all()
+    single = model.predict(horizon, quantiles=0.5)
+    np.testing.assert_allclose(single["p50"], sorted_fc["p50"])
+
+
+@pytest.mark.parametrize("name", ["seasonal_naive", "slot_mean", "topdown", "ensemble"])
+def test_slots_never_open_in_history_stay_closed_with_one_warning(name, hist):
+    model = make_model(name).fit(hist)
+    monday = next_week(hist)[0].normalize()
+    horizon = pd.DatetimeIndex([monday + pd.Timedelta(hours=3),      # closed at night
+                                monday + pd.Timedelta(days=6, hours=12),  # Sunday: closed
+                                monday + pd.Timedelta(hours=12)])    # open
+    with pytest.warns(ForecastWarning, match="2 horizon time.*never had open") as caught:
+        fc = model.predict(horizon)
+    assert len([w for w in caught if issubclass(w.category, ForecastWarning)]) == 1
+    assert (fc.loc[:1, ["mean", "p10", "p50", "p90"]].to_numpy() == 0).all()
+    assert fc.loc[2, "mean"] > 0
+    # the plan asks for configured opening hours and lets the model extrapolate them
+    extrapolated = model.predict(horizon, unseen="extrapolate")
+    np.testing.assert_allclose(extrapolated.loc[2:, "mean"], fc.loc[2:, "mean"])
+
+
+def test_closed_slots_survive_saving(hist):
+    model = model_from_dict(json.loads(json.dumps(make_model("slot_mean").fit(hist).to_dict())))
+    sunday = next_week(hist)[0].normalize() + pd.Timedelta(days=6, hours=12)
+    with pytest.warns(ForecastWarning):
+        assert model.predict([sunday])["mean"].iloc[0] == 0
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["2024-03-18 12:10"], "2024-03-18 12:10:00 is off the history's 30-minute interval grid"),
+    ([None, "2024-03-18 12:00"], "missing time \\(NaT\\) at position 0"),
+])
+def test_horizon_times_off_the_grid_or_missing_are_one_clear_error(hist, bad, message):
+    model = make_model("slot_mean").fit(hist)
+    with pytest.raises(DataValidationError, match=message):
+        model.predict(pd.DatetimeIndex(bad))
+
+
+def test_a_model_ignoring_events_says_so_once():
+    from forecast.forecasters import build_model
+
+    hist = history(8)
+    events = pd.DataFrame({"name": ["promo"], "type": ["campaign"],
+                           "start": [hist["ds"].iloc[100].normalize()],
+                           "end": [hist["ds"].iloc[100].normalize() + pd.Timedelta(days=1)],
+                           "queue": [None], "weight": [1.0]})
+    model = make_model("slot_mean")
+    with pytest.warns(ForecastWarning, match="'slot_mean' ignores events; use build_model") as w:
+        model.fit(hist, events).predict(next_week(hist), events)
+    assert len([x for x in w if "ignores events" in str(x.message)]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_model("slot_mean", events).fit(hist, events).predict(next_week(hist), events)
+        make_model("slot_mean").fit(hist).predict(next_week(hist))
+
+
+def test_prediction_with_several_queues_hints_at_the_cause(hist):
+    both = pd.concat([hist.assign(queue="voice"), hist.assign(queue="chat")])
+    with pytest.raises(DataValidationError, match="several queues \\(voice, chat\\): pass one"):
+        make_model("slot_mean").fit(both)

@@ -7,6 +7,7 @@ buy less.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -338,3 +339,16 @@ def test_wfm_backtest_plans_usage_errors_exit_2(centre, tmp_path):
     res = _wfm(["backtest", str(centre / "centre.toml"), "--plans", "--out", str(tmp_path),
                 "--replications", "0"])
     assert res.exit_code == 2
+
+
+def test_a_queue_may_be_named_and_is_looked_up_in_the_config(baseline):
+    config = dataclasses.replace(plan_config(), queues={"sales": VOICE})
+    named = backtest_plans(poisson_history(), None, "sales", config, replications=5, seed=3)
+    pd.testing.assert_frame_equal(named.summary, baseline.summary)
+
+
+def test_a_history_of_several_queues_is_refused_with_a_hint():
+    both = pd.concat([poisson_history().assign(queue="voice"),
+                      poisson_history().assign(queue="chat")])
+    with pytest.raises(DataValidationError, match="several queues \\(voice, chat\\): pass one"):
+        run(both)

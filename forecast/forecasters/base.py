@@ -24,6 +24,8 @@ forecasts (:class:`OriginForecasts`) score the candidates of ``model = "auto"``.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,8 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ModelError, NotFittedError
-from .daygrid import DayGrid, day_numbers
+from ..exceptions import DataValidationError, ForecastWarning, ModelError, NotFittedError
+from .daygrid import NS_PER_DAY, NS_PER_MIN, DayGrid, day_numbers
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -48,6 +50,7 @@ __all__ = [
     "model_from_dict",
     "prepare_history",
     "as_horizon",
+    "as_quantiles",
     "slot_key",
     "infer_interval_s",
 ]
@@ -194,18 +197,40 @@ def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values("ds", kind="stable").reset_index(drop=True)
     dup = out["ds"].duplicated()
     if dup.any():
+        hint = ""
+        if "queue" in history.columns and history["queue"].nunique() > 1:
+            names = ", ".join(str(q) for q in pd.unique(history["queue"])[:3])
+            more = ", ..." if history["queue"].nunique() > 3 else ""
+            hint = f"; the history holds several queues ({names}{more}): pass one queue's rows"
         raise DataValidationError(
             f"ds repeats ({out.loc[dup, 'ds'].iloc[0]}); expected one row per interval for one "
-            "queue", column="ds")
+            f"queue{hint}", column="ds")
     return out
 
 
 def as_horizon(horizon: Iterable | pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """The horizon as a naive DatetimeIndex (order kept)."""
+    """The horizon as a naive DatetimeIndex (order kept).
+
+    Raises
+    ------
+    DataValidationError
+        When the times are time-zone aware or one is missing (NaT).
+    """
     idx = pd.DatetimeIndex(horizon)
     if idx.tz is not None:
         raise DataValidationError("horizon must be naive local times, got time-zone aware values")
+    if idx.hasnans:
+        first = int(np.flatnonzero(idx.isna())[0])
+        raise DataValidationError(
+            f"horizon has a missing time (NaT) at position {first}; expected interval starts")
     return idx
+
+
+def as_quantiles(quantiles: float | Sequence[float]) -> tuple[float, ...]:
+    """Quantiles as a tuple of floats: a single number is one quantile."""
+    if isinstance(quantiles, numbers.Real):
+        return (float(quantiles),)
+    return tuple(float(q) for q in quantiles)
 
 
 def slot_key(ds: pd.DatetimeIndex | pd.Series | np.ndarray) -> np.ndarray:
@@ -339,12 +364,18 @@ class ResidualCalibration:
                   lead: np.ndarray | None = None) -> np.ndarray:
         """Array of shape (len(mean), len(qs)), non-negative and non-decreasing in q.
 
-        ``lead`` gives each row's lead week (1 = first week after the origin; None: 1).
+        Columns follow the order of ``qs`` (which need not be sorted). ``lead`` gives
+        each row's lead week (1 = first week after the origin; None: 1).
         """
         from scipy.special import ndtri  # the standard normal quantile function
 
         mean = np.maximum(np.asarray(mean, dtype="float64"), 0.0)
-        qs = np.asarray(qs, dtype="float64")
+        qs = np.atleast_1d(np.asarray(qs, dtype="float64"))
+        order = np.argsort(qs, kind="stable")
+        if (order != np.arange(len(qs))).any():  # work in increasing q, answer in given order
+            out = np.empty((len(mean), len(qs)))
+            out[:, order] = self.quantiles(mean, qs[order], lead)
+            return out
         if self.z_grid_ is None:
             z = ndtri(qs)
         else:
@@ -442,6 +473,19 @@ class Forecaster:
     ``cheap = False`` on slow models: their intervals are calibrated from in-sample
     errors (inflated) rather than by refitting at past origins.
 
+    Closed hours: a horizon time whose slot (weekday and time of day) never appears in
+    the training history is forecast 0 (mean and quantiles) with one
+    :class:`~forecast.exceptions.ForecastWarning` saying how many, unless ``predict`` is
+    told ``unseen="extrapolate"`` (the plan does so: its horizon holds the configured
+    opening hours, which may include hours the history never had). A horizon time off
+    the history's interval grid (e.g. 12:10 in a half-hourly history) is an error.
+
+    Events: models with ``handles_events = True`` (``sarimax``, ``prophet``) use the
+    events given to ``fit`` and ``predict``. The others ignore them and say so with one
+    ``ForecastWarning`` when given a non-empty events table;
+    :func:`~forecast.forecasters.build_model` ``(name, events)`` wraps them in
+    :class:`~forecast.event_effects.EventAdjusted`, which learns the events' effects.
+
     Parameters common to all models
     -------------------------------
     calibration_weeks
@@ -455,6 +499,8 @@ class Forecaster:
     name: ClassVar[str] = "base"
     cheap: ClassVar[bool] = True
     handles_events: ClassVar[bool] = False
+    #: whether :meth:`to_dict` can save the fitted model (see :func:`storable_models`)
+    storable: ClassVar[bool] = True
     #: parameter names saved by :meth:`to_dict` (besides calibration_weeks)
     param_names: ClassVar[tuple[str, ...]] = ()
 
@@ -463,14 +509,28 @@ class Forecaster:
 
     # -- public API ---------------------------------------------------------------
     def fit(self, history: pd.DataFrame, events: pd.DataFrame | None = None) -> Forecaster:
-        """Learn from one queue's regularised history; returns ``self``."""
+        """Learn from one queue's regularised history; returns ``self``.
+
+        ``events`` are used only by models that handle events (see the class notes).
+        """
+        self._warn_ignored_events(events)
         return self._fit_prepared(prepare_history(history), events)
+
+    def _warn_ignored_events(self, events: pd.DataFrame | None) -> None:
+        """One ForecastWarning per model when events are given to a model ignoring them."""
+        if (self.handles_events or events is None or len(events) == 0
+                or getattr(self, "_warned_events", False)):
+            return
+        self._warned_events = True
+        warnings.warn(f"model '{self.name}' ignores events; use build_model('{self.name}', "
+                      "events) to learn their effect", ForecastWarning, stacklevel=3)
 
     def _fit_prepared(self, hist: pd.DataFrame, events: pd.DataFrame | None,
                       grid: DayGrid | None = None) -> Forecaster:
         """:meth:`fit` on an already prepared history (and its day grid, if built)."""
         self.interval_s_ = infer_interval_s(hist["ds"])
         self.last_ds_ = pd.Timestamp(hist["ds"].iloc[-1])
+        self.open_slots_ = np.unique(slot_key(hist["ds"]))
         if self.uses_grid():
             grid = grid if grid is not None else DayGrid.from_history(hist)
             self._fit_grid(grid)
@@ -488,32 +548,91 @@ class Forecaster:
         self,
         horizon: Iterable | pd.DatetimeIndex,
         events: pd.DataFrame | None = None,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        quantiles: float | Sequence[float] = DEFAULT_QUANTILES,
+        *,
+        unseen: str = "closed",
     ) -> pd.DataFrame:
         """Forecast the given future interval starts.
+
+        Parameters
+        ----------
+        horizon
+            Interval starts on the history's interval grid (naive local times).
+        events
+            Events table; used only by models that handle events (see the class notes).
+        quantiles
+            Quantiles to forecast besides the mean, in any order (a single number: one).
+        unseen
+            Horizon times whose slot (weekday and time of day) the history never had:
+            ``"closed"`` forecasts them 0 and warns; ``"extrapolate"`` lets the model
+            extrapolate from the slots it has seen.
 
         Returns
         -------
         DataFrame
             Columns ``ds``, ``mean`` and one column per quantile (see
-            :func:`quantile_column`), one row per horizon interval in the given order.
-            Intervals widen with the lead week of each row after the end of history.
+            :func:`quantile_column`) in the requested order, one row per horizon
+            interval in the given order. Intervals widen with the lead week of each row
+            after the end of history.
+
+        Raises
+        ------
+        NotFittedError
+            When the model has not been fitted.
+        DataValidationError
+            When a horizon time is missing (NaT) or off the history's interval grid.
         """
         if not hasattr(self, "calibration_"):
             raise NotFittedError(f"model '{self.name}' must be fitted before predict")
+        if unseen not in ("closed", "extrapolate"):
+            raise ValueError(f"unseen must be 'closed' or 'extrapolate', got {unseen!r}")
+        self._warn_ignored_events(events)
         idx = as_horizon(horizon)
+        quantiles = as_quantiles(quantiles)
         cols = [quantile_column(q) for q in quantiles]  # validates the quantiles
         if len(idx) == 0:
             return pd.DataFrame({"ds": idx, "mean": np.zeros(0),
                                  **{c: np.zeros(0) for c in cols}})
+        closed = self._closed_times(idx, unseen == "closed")
         mean = np.asarray(self._predict_mean(idx, events), dtype="float64")
-        mean = np.where(np.isfinite(mean), np.maximum(mean, 0.0), 0.0)
+        mean = np.where(np.isfinite(mean) & ~closed, np.maximum(mean, 0.0), 0.0)
         out = pd.DataFrame({"ds": idx, "mean": mean})
         if len(cols):
             qv = self.calibration_.quantiles(mean, quantiles, self.lead_weeks(idx))
+            qv[closed] = 0.0
             for j, c in enumerate(cols):
                 out[c] = qv[:, j]
         return out
+
+    def _closed_times(self, idx: pd.DatetimeIndex, close_unseen: bool) -> np.ndarray:
+        """Mask of horizon times in slots the history never had (all False when
+        ``close_unseen`` is False); a time off the history's interval grid is an error.
+
+        Models saved before the open slots were recorded skip both checks.
+        """
+        slots = getattr(self, "open_slots_", None)
+        if slots is None or len(slots) == 0:
+            return np.zeros(len(idx), dtype=bool)
+        step_ns = int(self.interval_s_) * 1_000_000_000
+        ns_of_day = np.asarray(idx.as_unit("ns").asi8, dtype=np.int64) % NS_PER_DAY
+        phases = np.unique((slots % 1440) * NS_PER_MIN % step_ns)
+        off = ~np.isin(ns_of_day % step_ns, phases)
+        if off.any():
+            raise DataValidationError(
+                f"horizon time {idx[int(np.flatnonzero(off)[0])]} is off the history's "
+                f"{int(self.interval_s_) // 60}-minute interval grid; expected interval starts "
+                "like those of the history")
+        if not close_unseen:
+            return np.zeros(len(idx), dtype=bool)
+        closed = ~np.isin(slot_key(idx), slots)
+        if closed.any():
+            warnings.warn(
+                f"model '{self.name}': {int(closed.sum())} horizon time(s) fall in slots "
+                f"(weekday and time of day) the history never had open, first "
+                f"{idx[int(np.flatnonzero(closed)[0])]:%a %H:%M}; forecast 0 (closed hours stay "
+                "closed; predict(..., unseen='extrapolate') forecasts them)",
+                ForecastWarning, stacklevel=3)
+        return closed
 
     def lead_weeks(self, horizon: pd.DatetimeIndex) -> np.ndarray:
         """Lead week of each horizon interval: 1 for the 7 days after the last history day."""
@@ -530,12 +649,15 @@ class Forecaster:
         """JSON-able state of a fitted model (parameters + learned values)."""
         if not hasattr(self, "calibration_"):
             raise NotFittedError(f"model '{self.name}' must be fitted before it can be saved")
+        if not self.storable:
+            self._get_state_refused()
         return {
             "model": self.name,
             "params": _jsonable(self.get_params()),
             "interval_s": self.interval_s_,
             "last_ds": self.last_ds_.isoformat(),
             "calibration": self.calibration_.to_dict(),
+            "open_slots": _jsonable(getattr(self, "open_slots_", None)),
             "inner_scores": _jsonable(getattr(self, "inner_scores_", None)),
             "state": _jsonable(self._get_state()),
         }
@@ -547,6 +669,8 @@ class Forecaster:
         model.last_ds_ = pd.Timestamp(d["last_ds"])
         model._set_state(d["state"])
         model.calibration_ = ResidualCalibration.from_dict(d["calibration"])
+        if d.get("open_slots") is not None:
+            model.open_slots_ = np.asarray(d["open_slots"], dtype=np.int64)
         if d.get("inner_scores") is not None:
             model.inner_scores_ = d["inner_scores"]
         return model
@@ -569,7 +693,11 @@ class Forecaster:
         raise NotImplementedError
 
     def _get_state(self) -> dict[str, Any]:
-        raise ModelError(f"model '{self.name}' cannot be saved as JSON")
+        self._get_state_refused()
+
+    def _get_state_refused(self) -> Any:
+        raise ModelError(f"model '{self.name}' cannot be saved as JSON (refit it from the "
+                         f"data); models that can be stored: {', '.join(storable_models())}")
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         raise ModelError(f"model '{self.name}' cannot be loaded from JSON")
@@ -669,6 +797,13 @@ class Forecaster:
             return np.asarray(self._predict_mean(pd.DatetimeIndex(hist["ds"]), None))
         except (ModelError, ValueError):
             return None
+
+
+def storable_models() -> list[str]:
+    """Names of the registered models that :meth:`Forecaster.to_dict` can save."""
+    _load_builtin_models()
+    return sorted(name for name, cls in MODELS.items()
+                  if cls.storable and cls._get_state is not Forecaster._get_state)
 
 
 def _jsonable(obj: Any) -> Any:

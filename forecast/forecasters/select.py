@@ -428,7 +428,9 @@ def fit_forecast(
             name, reason = "slot_mean", f"fallback after {name} failed"
             fitted = build_model(name, events).fit(hist, events)
     idx = as_horizon(horizon)
-    out = fitted.predict(idx, events, quantiles=settings.quantiles)
+    # the horizon holds the configured opening hours: hours the history never had are
+    # extrapolated (and reported by the what-if), not closed
+    out = fitted.predict(idx, events, quantiles=settings.quantiles, unseen="extrapolate")
     out["aht_s"] = forecast_aht(hist, idx, np.nan if default_aht_s is None else default_aht_s)
     out["model"] = name
     return out, ModelChoice(name=name, model=fitted, leaderboard=board, reason=reason)

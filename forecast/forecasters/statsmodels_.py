@@ -115,6 +115,8 @@ class HoltWintersTopDown(TopDown):
         Weeks of daily totals the smoother sees.
     """
 
+    storable = False  # refitted from the data on every run
+
     param_names = ("damped_trend", "fit_weeks")
 
     def __init__(self, damped_trend: bool = True, fit_weeks: int = 52, **kwargs: Any) -> None:
@@ -150,9 +152,6 @@ class HoltWintersTopDown(TopDown):
             path = self.hw_fit_.forecast(int(steps[ahead].max()))
             out[ahead] = np.asarray(path)[steps[ahead] - 1]
         return np.maximum(out, 0.0)
-
-    def _get_state(self) -> dict[str, Any]:
-        raise ModelError("holt_winters cannot be saved as JSON; refit it from the data")
 
 
 # --------------------------------------------------------------------------- SARIMAX
@@ -222,6 +221,8 @@ class SarimaxTopDown(TopDown):
     maxiter
         Iterations of the likelihood optimiser (L-BFGS).
     """
+
+    storable = False  # refitted from the data on every run
 
     cheap = False
     handles_events = True
@@ -487,9 +488,6 @@ class SarimaxTopDown(TopDown):
             out *= priors.multiplier(idx, unseen)
         return out
 
-    def _get_state(self) -> dict[str, Any]:
-        raise ModelError("sarimax cannot be saved as JSON; refit it from the data")
-
 
 # --------------------------------------------------------------------------- MSTL
 
@@ -536,6 +534,8 @@ class MSTLModel(Forecaster):
     iterate
         MSTL's iterations of the seasonal estimation.
     """
+
+    storable = False  # refitted from the data on every run
 
     cheap = False
     param_names = ("fit_weeks", "damped_trend", "iterate")
@@ -700,6 +700,3 @@ class MSTLModel(Forecaster):
                         + self.level_in_sample_[rr[ok]])
             out[past] = vals  # before the window: NaN (not forecast; 0 from predict)
         return out
-
-    def _get_state(self) -> dict[str, Any]:
-        raise ModelError("mstl cannot be saved as JSON; refit it from the data")
