@@ -67,9 +67,10 @@ class PlanWriter:
         if self._columns is None:
             self._columns = columns
         rows = queue_plan.csv_rows  # formatted by the worker that planned the queue, if any
-        if rows is not None and columns == self._columns and ordered_plan_columns(
-                plan) == columns[:-1]:  # the channel (a plain word) is the last column
-            rows = rows.replace("\n", f",{channel}\n")
+        if (rows is not None and columns == self._columns
+                and ordered_plan_columns(plan) == columns[:-1]  # channel: the last column
+                and rows.count("\n") == len(plan)):  # one line a row: no quoted line break
+            rows = rows.replace("\n", f",{channel}\n")  # a channel is a plain word
         else:
             rows = plan_csv_rows(plan.assign(channel=channel), self._columns)
         with open(self._plan_tmp, "a", encoding="utf-8", newline="") as sink:
@@ -87,11 +88,12 @@ class PlanWriter:
         self.totals["agent_hours"] += float(plan["agents_scheduled"].sum()
                                             * self.config.interval_s / 3600)
         self.totals["cost"] += float(plan["cost"].sum())
-        if self.charts:
-            fig = plan_chart(queue_plan, self.events, interval_s=self.config.interval_s)
+        if self.charts:  # drawn into a temporary now, renamed into place by finish
             target = self.out_dir / f"chart_{safe_name(queue_plan.queue)}.png"
+            tmp = self._stack.enter_context(atomic_path(target))
             self._charts.append(target)
-            self._stack.enter_context(_staged(fig, target, save_figure))
+            save_figure(plan_chart(queue_plan, self.events, interval_s=self.config.interval_s),
+                        tmp)  # closes the figure: nothing of it is kept until finish
 
     def finish(self) -> list[Path]:
         """Move plan.csv into place and write daily.csv; returns the files written."""
@@ -116,11 +118,3 @@ class PlanWriter:
         if exc_type is not None:
             with contextlib.suppress(RuntimeError):
                 self.abort()
-
-
-@contextlib.contextmanager
-def _staged(fig, target: Path, save):
-    """Save ``fig`` to a temporary beside ``target`` now; rename it when the stack closes."""
-    with atomic_path(target) as tmp:
-        save(fig, tmp)
-        yield tmp

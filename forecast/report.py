@@ -16,19 +16,22 @@ daily.csv / daily.parquet
     One row per queue x day, :data:`DAILY_COLUMNS`.
 plan.xlsx
     A ``Summary`` sheet (weekly and daily per queue, with ``all``-queue totals) and
-    one sheet per queue with its interval plan.
+    one sheet per queue: the queue's name in its first row, then its interval plan.
 report.html
     One file, no external assets: header figures, per-queue sections with tables and
     charts embedded as base64 PNG.
 chart_<queue>.png
     Forecast fan chart with history and events over required vs scheduled agents;
     with ``charts="all"`` also ``heatmap_<queue>.png`` and ``peaks_<queue>.png``.
+    ``<queue>`` is the queue's file stem (:func:`safe_name`): its name when that is a
+    safe file name, else a cleaned form and a short hash, so no two queues share a file.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import io
 import zipfile
@@ -194,9 +197,33 @@ def write_plan_outputs(
     return written
 
 
+_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_RESERVED_STEMS = frozenset(["con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                             *(f"lpt{i}" for i in range(10))])
+_MAX_STEM = 100
+
+
 def safe_name(name: str) -> str:
-    """A queue name made safe for a file name."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+    """A queue's file stem (``chart_<stem>.png``, ``<stem>.json``) and HTML id: distinct
+    for distinct queue names, the same on every run and machine.
+
+    A name that is already safe stays as it is: at most 100 characters, only lower-case
+    ASCII letters, digits, ``-``, ``_`` and ``.``, not starting with ``.`` and not a
+    Windows device name (``con``, ``nul``, ``com1``, ...). Any other name (upper-case
+    letters included, so that ``Voice`` and ``voice`` differ on case-insensitive disks)
+    becomes its cleaned form (other characters replaced by ``_``, at most 60 kept) then
+    ``~`` and the first 6 hex digits of the SHA-256 of the name: ``sales/uk`` ->
+    ``sales_uk~<hash>``. ``~`` never occurs in a safe name, so a cleaned stem can equal
+    neither a safe name nor another name's stem (barring a 6-hex-digit hash collision).
+    """
+    name = str(name)
+    if (0 < len(name) <= _MAX_STEM and set(name) <= _SAFE_CHARS and not name.startswith(".")
+            and name.split(".")[0] not in _RESERVED_STEMS):
+        return name
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name[:60])
+    if cleaned.startswith("."):
+        cleaned = "_" + cleaned[1:]
+    return f"{cleaned}~{hashlib.sha256(name.encode('utf-8')).hexdigest()[:6]}"
 
 
 def write_parquet(frame: pd.DataFrame, target: str | Path) -> Path:
@@ -234,9 +261,12 @@ def write_workbook(result: PlanResult, target: str | Path) -> Path:
     """Write ``plan.xlsx``: a Summary sheet and one interval-plan sheet per queue.
 
     The Summary sheet has a title block, then one table (frozen header, filter) of
-    weekly and daily rows per queue and for all queues. Queue sheets hold the plan
-    columns of :func:`ordered_plan_columns`. Workbook properties and zip entry times
-    are set from the plan's first day, so the file is byte-identical between runs.
+    weekly and daily rows per queue and for all queues. Each queue sheet (its title the
+    queue name, cut to Excel's 31 characters without ``[]:*?/\\``, numbered when two
+    clash) has the full queue name in its first row, then the plan columns of
+    :func:`ordered_plan_columns`. Text is always stored as text, never as a formula.
+    Workbook properties and zip entry times are set from the plan's first day, so the
+    file is byte-identical between runs.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -261,16 +291,20 @@ def write_workbook(result: PlanResult, target: str | Path) -> Path:
     ]
     for row in title:
         summary_sheet.append(row)
+    _as_text(summary_sheet["A"][:len(title)])
     summary_sheet["A1"].font = Font(bold=True, size=14)
     _append_table(summary_sheet, table, header_row=len(title) + 1)
 
     used = {"summary"}
     for name, queue_plan in result.queues.items():
         sheet = wb.create_sheet(_sheet_title(name, used))
+        sheet.append([name])  # the title may be cut short or numbered: the real name
+        _as_text([sheet["A1"]])
+        sheet["A1"].font = Font(bold=True, size=14)
         frame = plan[plan["queue"] == name].drop(columns="queue")
         if len(frame) == 0:
             frame = queue_plan.plan.reindex(columns=[c for c in plan.columns if c != "queue"])
-        _append_table(sheet, frame, header_row=1)
+        _append_table(sheet, frame, header_row=2)
 
     props = wb.properties
     props.creator = "forecast"
@@ -354,6 +388,9 @@ def _append_table(sheet, frame: pd.DataFrame, *, header_row: int) -> None:
         sheet.append(row)
     last_row = header_row + len(frame)
     for idx, column in enumerate(columns, start=1):
+        if not _is_number_column(frame[column]):
+            _as_text(cell for (cell,) in sheet.iter_rows(min_row=header_row, max_row=last_row,
+                                                         min_col=idx, max_col=idx))
         letter = get_column_letter(idx)
         width = _WIDTHS.get(column, max(len(column) + 2, 10))
         sheet.column_dimensions[letter].width = width
@@ -371,6 +408,21 @@ def _append_table(sheet, frame: pd.DataFrame, *, header_row: int) -> None:
     if columns:
         last_column = get_column_letter(len(columns))
         sheet.auto_filter.ref = f"A{header_row}:{last_column}{max(last_row, header_row)}"
+
+
+def _is_number_column(values: pd.Series) -> bool:
+    """Whether :func:`_excel_rows` writes the column as numbers, dates or booleans."""
+    return (pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_bool_dtype(values)
+            or pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values))
+
+
+def _as_text(cells: Iterable) -> None:
+    """Store the text in ``cells`` as text: openpyxl would store a string starting with
+    ``=`` as a live formula (a queue named ``=cmd|' /C calc'!A0`` would run on opening)
+    and ``#N/A`` as an error value."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _excel_rows(frame: pd.DataFrame) -> Iterable[list]:

@@ -1,6 +1,8 @@
 """The model store: fitted models saved as JSON with metadata, reused without refitting.
 
-One file per queue, ``<models_dir>/<queue>.json``::
+One file per queue, ``<models_dir>/<stem>.json``, where ``<stem>`` is the queue name
+when it is a safe file name and otherwise its cleaned form plus a short hash (see
+:func:`forecast.report.safe_name`)::
 
     {"format": "forecast-model/1", "queue": "voice", "model": {...fitted state...},
      "metadata": {"versions": {...}, "training_window": [first, last],
@@ -80,7 +82,8 @@ def fit_models(
 
     Each queue's model is chosen and fitted as :func:`forecast.build_plan` would
     (the configured model, or the backtest winner for ``"auto"``) on its whole
-    history, and saved as ``<models_dir>/<queue>.json`` with its metadata (library
+    history, and saved as ``<models_dir>/<stem>.json`` (see
+    :func:`forecast.report.safe_name`) with its metadata (library
     versions, training window and rows, a fingerprint of the history, the backtest
     leaderboard, the reason for the choice); ``SUMMARY.md`` lists the queues fitted in
     this run.
@@ -185,10 +188,15 @@ def save_models(records: dict[str, dict[str, Any]], models_dir: str | Path) -> l
         chosen = [r for r in meta["backtest"] if r.get("selected")]
         wape = chosen[0].get("wape") if chosen else None
         window = " to ".join(w[:10] for w in meta["training_window"])
-        lines.append(f"| {queue} | {meta['model_name']} | {window} | {meta['training_rows']} | "
-                     f"{'-' if wape is None else f'{wape:.4f}'} |")
+        lines.append(f"| {_table_cell(queue)} | {meta['model_name']} | {window} | "
+                     f"{meta['training_rows']} | {'-' if wape is None else f'{wape:.4f}'} |")
     written.append(write_text("\n".join(lines) + "\n", models_dir / "SUMMARY.md"))
     return written
+
+
+def _table_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: ``\\`` and ``|`` escaped, line breaks as spaces."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
 
 
 def load_models(models_dir: str | Path, queues: Iterable[str],
@@ -221,7 +229,8 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
     ------
     DataValidationError
         When the folder does not exist, a queue has no stored model, its file is
-        not UTF-8 JSON with the ``"forecast-model/1"`` format, or (with ``config``) it
+        not UTF-8 JSON with the ``"forecast-model/1"`` format, holds another queue's
+        model (its ``"queue"`` differs), or (with ``config``) it
         was fitted at another interval or in another time zone.
 
     Warns
@@ -251,6 +260,9 @@ def load_models(models_dir: str | Path, queues: Iterable[str],
             raise DataValidationError(f"not a model file ({exc})", file=path) from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             raise DataValidationError(f"not a model file; expected format '{FORMAT}'", file=path)
+        if record.get("queue") != queue:
+            raise DataValidationError(f"holds the model of queue {record.get('queue')!r}, not "
+                                      f"of {queue!r}; refit with 'wfm fit'", file=path)
         missing = [k for k in ("model", "metadata") if not isinstance(record.get(k), dict)]
         if missing:
             raise DataValidationError(f"model file without its '{missing[0]}' section; "

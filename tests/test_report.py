@@ -153,14 +153,15 @@ def test_workbook_has_a_summary_and_one_sheet_per_queue(written, example):
     wb = load_workbook(written[0] / "plan.xlsx")
     assert wb.sheetnames == ["Summary", *example.queues]
     voice = wb["voice"]
-    header = [c.value for c in voice[1]]
+    assert voice["A1"].value == "voice" and voice["B1"].value is None  # name, then table
+    header = [c.value for c in voice[2]]
     assert header == [c for c in report.ordered_plan_columns(example.plan) if c != "queue"]
-    assert voice.freeze_panes == "A2"
-    assert voice.max_row - 1 == (example.plan["queue"] == "voice").sum()
+    assert voice.freeze_panes == "A3"
+    assert voice.max_row - 2 == (example.plan["queue"] == "voice").sum()
     ds_col = header.index("ds") + 1
     sl_col = header.index("service_level") + 1
-    assert voice.cell(row=2, column=ds_col).number_format == "yyyy-mm-dd hh:mm"
-    assert voice.cell(row=5, column=sl_col).number_format == "0.0%"
+    assert voice.cell(row=3, column=ds_col).number_format == "yyyy-mm-dd hh:mm"
+    assert voice.cell(row=6, column=sl_col).number_format == "0.0%"
     assert voice.column_dimensions["A"].width >= 16
 
 
@@ -210,7 +211,9 @@ def test_sheet_titles_are_valid_and_unique():
 def test_awkward_queue_names_make_valid_files(tmp_path):
     result = synthetic_result(("sales/uk", "Sales UK"))
     files = report.write_plan_outputs(result, tmp_path, formats=("csv", "parquet", "xlsx"))
-    assert {p.name for p in files} >= {"chart_sales_uk.png", "chart_Sales_UK.png"}
+    assert {p.name for p in files} >= {f"chart_{report.safe_name('sales/uk')}.png",
+                                       f"chart_{report.safe_name('Sales UK')}.png"}
+    assert len(list(tmp_path.glob("chart_*.png"))) == 2
     from openpyxl import load_workbook
 
     assert load_workbook(tmp_path / "plan.xlsx").sheetnames == ["Summary", "sales_uk",

@@ -102,7 +102,7 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
     Writes into --out:
       forecast.csv    queue, ds, mean, quantiles, aht_s, model
       peaks.csv       intervals and days above the slot's normal range, with driver
-      forecast_<queue>.png
+      forecast_<queue>.png  (<queue> with a short hash if not a plain file name)
     Examples:
       wfm forecast --example --out out/
       wfm forecast centre.toml --out out/ --event "Price rise,campaign,2026-12-01,2026-12-05"
@@ -112,6 +112,7 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
     from ..events import events_for_queue
     from ..forecasters import fit_forecast
     from ..peaks import find_peaks
+    from ..report import safe_name
 
     config = resolve_config(config, example)
     extra = None
@@ -143,7 +144,7 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
                    f"{int((peaks['level'] == 'day').sum())} peak day(s){lifts}")
         if not no_charts:
             plot_forecast(hist, fc, peaks, f"{config.name}: {name} ({choice.name})",
-                          Path(out_dir) / f"forecast_{_safe(name)}.png")
+                          Path(out_dir) / f"forecast_{safe_name(name)}.png")
     table = pd.concat(forecasts, ignore_index=True)
     cols = ["queue", "ds", "mean", *[c for c in table.columns if c.startswith("p")], "aht_s",
             "model"]
@@ -191,7 +192,3 @@ def horizon_event_lifts(model, horizon: pd.DatetimeIndex, events: pd.DataFrame,
         text = f"{etype} x{effects.effect(etype).lift:.2f}"
         out.append(text if etype in effects.effects else f"{text} (assumed: none in the history)")
     return out
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
