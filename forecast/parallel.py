@@ -5,6 +5,10 @@ Whichever runner is used, results come back in task order (so outputs are
 byte-identical), a failing queue is reported by name without taking down the
 others, and at most a bounded number of results is held in memory at once: results
 are handed to the caller as soon as every earlier task has been handed over.
+
+An exception in the caller (Ctrl-C, or the CLI's SIGTERM handler) stops the local
+worker processes at once, and a worker whose parent dies exits by itself, so no
+process is left behind.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import re
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -20,9 +27,13 @@ from typing import Any
 
 from .exceptions import ConfigError, ForecastError
 
-__all__ = ["QueueOutcome", "Runner", "make_runner", "run_per_queue", "default_workers"]
+__all__ = ["QueueOutcome", "Runner", "make_runner", "run_per_queue", "default_workers",
+           "check_scheduler"]
 
 Progress = Callable[[str, int, int, float], None]
+
+#: a Dask scheduler address: ``[tcp://|tls://]host:port``
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+):(\d{1,5})$")
 
 
 @dataclass
@@ -62,8 +73,51 @@ def _call(fn: Callable[..., Any], queue: str, args: tuple) -> QueueOutcome:
     return QueueOutcome(queue, value=value, seconds=time.perf_counter() - started)
 
 
+def check_scheduler(address: str) -> str:
+    """Return ``address`` if it is ``"local"`` or a scheduler address ``tcp://host:port``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the accepted forms, for anything else (``"lcoal"``, a missing port).
+    """
+    match = _ADDRESS.match(address.strip())
+    if address.strip() != "local" and not (match and 0 < int(match.group(1)) < 65536):
+        raise ConfigError(f"'{address}' is not a Dask scheduler; expected 'local' (start one "
+                          "on this machine) or an address tcp://host:port", key="scheduler")
+    return address.strip()
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker-process initializer: exit quietly on Ctrl-C's SIGINT (the parent stops the
+    pool) and as soon as the parent process is gone (killed without cleaning up)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forkserver = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == forkserver and _alive(parent):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wfm-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - the pid was reused by another user
+        return True
+    return True
+
+
 class Runner:
-    """Where per-queue work runs. Use :func:`make_runner`."""
+    """Where per-queue work runs. Use :func:`make_runner`.
+
+    Leaving its ``with`` block normally waits for work in flight; leaving it with an
+    exception (including ``KeyboardInterrupt``) stops that work at once.
+    """
 
     description = "serial"
 
@@ -74,11 +128,18 @@ class Runner:
     def close(self) -> None:
         pass
 
+    def terminate(self) -> None:
+        """Stop at once, dropping work in flight."""
+        self.close()
+
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()
 
 
 class ProcessRunner(Runner):
@@ -88,7 +149,8 @@ class ProcessRunner(Runner):
         self.workers = workers
         self.description = f"{workers} local processes"
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+            max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_watch_parent, initargs=(os.getpid(),))
 
     def submit_all(self, fn, tasks):
         window = 2 * self.workers
@@ -106,6 +168,14 @@ class ProcessRunner(Runner):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        processes = list((self._pool._processes or {}).values())  # no public API before 3.14
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 class DaskRunner(Runner):
@@ -181,12 +251,18 @@ def make_runner(workers: int | None = 1, scheduler: str | None = None) -> Runner
     scheduler
         ``None`` for local execution, ``"local"`` to start a Dask LocalCluster with
         ``workers`` workers, or a scheduler address such as ``tcp://host:8786``.
+
+    Raises
+    ------
+    ConfigError
+        For fewer than one worker, a malformed ``scheduler`` (see
+        :func:`check_scheduler`), or a scheduler that cannot be reached.
     """
     n = default_workers() if workers is None else int(workers)
     if n < 1:
         raise ConfigError(f"workers must be at least 1, got {n}", key="workers")
     if scheduler:
-        return DaskRunner(scheduler, n)
+        return DaskRunner(check_scheduler(scheduler), n)
     if n == 1:
         return Runner()
     return ProcessRunner(n)
@@ -214,7 +290,10 @@ def run_per_queue(
     runner
         From :func:`make_runner`.
     progress
-        Called as ``progress(queue, done, total, seconds_elapsed)`` after each task.
+        Called as ``progress(queue, done, total, seconds_elapsed)`` after each task, as
+        it finishes. If ``progress`` has a ``failure`` method, a failing task calls
+        ``progress.failure(queue, reason)`` instead, so failures are reported as they
+        happen.
     fail_fast
         Stop at the first failing queue (its outcome is still yielded).
     """
@@ -227,7 +306,9 @@ def run_per_queue(
     for i, outcome in runner.submit_all(fn, tasks):
         done += 1
         buffer[i] = outcome
-        if progress:
+        if progress and not outcome.ok and hasattr(progress, "failure"):
+            progress.failure(outcome.queue, outcome.error)
+        elif progress:
             progress(outcome.queue, done, total, time.monotonic() - started)
         while next_index in buffer:
             ready = buffer.pop(next_index)

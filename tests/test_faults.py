@@ -306,3 +306,84 @@ def test_a_configured_queue_missing_from_the_data_stops_check(tmp_path):
     result = CliRunner().invoke(wfm, ["check", "--config", str(config)])
     assert result.exit_code == 1
     assert "key 'queues.email': no such queue in the volumes" in result.output
+
+
+# --------------------------------------------------------------------------- a queue that fails
+
+
+@pytest.fixture
+def broken_queue(monkeypatch):
+    """``broken_queue("voice")``: planning that queue raises, the others plan as usual."""
+    import forecast.plan as plan_module
+
+    real = plan_module._plan_queue_task
+
+    def break_one(name: str) -> None:
+        def task(history, events, queue, *args):
+            if queue.name == name:
+                raise ZeroDivisionError(f"{name} broke")
+            return real(history, events, queue, *args)
+
+        monkeypatch.setattr(plan_module, "_plan_queue_task", task)
+
+    return break_one
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".wfm.lock"}
+
+
+def json_events(stderr: str) -> list[dict]:
+    return [json.loads(line) for line in stderr.splitlines()]
+
+
+def test_fail_fast_publishes_nothing_and_keeps_the_previous_run(tmp_path, broken_queue):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        previous_run = CliRunner().invoke(wfm, ["plan", str(config), "--out", str(out)])
+    assert previous_run.exit_code == 0, previous_run.output
+    before = snapshot(out)  # plan, daily, manifest and both charts
+    broken_queue("voice")  # chat (planned first) succeeds, then voice fails
+    result = plan(config, "--out", out, "--fail-fast", "--log-format", "json")
+    assert result.exit_code == 1, result.output
+    # not a partial plan of chat only, and the charts --no-charts would drop are kept
+    assert snapshot(out) == before
+    events = json_events(result.stderr)
+    assert [e["event"] for e in events] == ["queue_done", "queue_failed", "error"]
+    assert events[0]["queue"] == "chat"  # no queue_done for the failed queue
+    assert events[1]["queue"] == "voice"
+    assert events[1]["reason"].startswith("ZeroDivisionError: voice broke")
+    assert "queue 'voice' failed: ZeroDivisionError: voice broke" in events[2]["message"]
+    assert "--fail-fast" in events[2]["message"]
+
+
+def test_fail_fast_with_an_all_at_once_format_writes_nothing(tmp_path, broken_queue):
+    config = tiny_centre(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plan.csv").write_bytes(PREVIOUS)
+    broken_queue("voice")
+    result = plan(config, "--out", out, "--fail-fast", "--format", "html")
+    assert result.exit_code == 1, result.output
+    assert snapshot(out) == {"plan.csv": PREVIOUS}
+
+
+def test_without_fail_fast_the_others_are_written_and_exit_3(tmp_path, broken_queue):
+    config = tiny_centre(tmp_path)
+    broken_queue("voice")
+    result = plan(config, "--out", tmp_path / "out")
+    assert result.exit_code == 3, result.output
+    assert visible(tmp_path / "out") == ["daily.csv", "manifest.json", "plan.csv"]
+    assert result.stderr.count("error: queue 'voice' failed: ZeroDivisionError") == 1
+
+
+def test_a_failure_is_logged_when_the_queue_fails_not_at_the_end(tmp_path, broken_queue):
+    config = tiny_centre(tmp_path)
+    broken_queue("chat")  # the first queue
+    result = plan(config, "--out", tmp_path / "out", "--log-format", "json")
+    assert result.exit_code == 3, result.output
+    events = json_events(result.stderr)
+    assert [(e["event"], e.get("queue")) for e in events] == [
+        ("queue_failed", "chat"), ("queue_done", "voice"), ("summary", None)]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import wfm
 from forecast.exceptions import ConfigError, DataValidationError
-from forecast.parallel import make_runner, run_per_queue
+from forecast.parallel import check_scheduler, make_runner, run_per_queue
 
 
 def square_unless_bad(queue: str, x: int) -> int:
+    if queue == "slow":
+        time.sleep(60)
     if queue == "bad":
         raise DataValidationError("no history", column="y")
     if queue == "crash":
@@ -53,6 +59,61 @@ def test_progress_counts_every_queue():
         list(run_per_queue(square_unless_bad, tasks(["a", "b", "c"]), runner,
                            progress=lambda q, done, total, s: seen.append((q, done, total))))
     assert seen == [("a", 1, 3), ("b", 2, 3), ("c", 3, 3)]
+
+
+class Recorder:
+    """A progress callback with a ``failure`` method, like the CLI's RunLog."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, queue, done, total, seconds):
+        self.seen.append(("done", queue))
+
+    def failure(self, queue, reason):
+        self.seen.append(("failed", queue, reason))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_goes_to_the_progress_failure_method_as_it_happens(workers):
+    progress = Recorder()
+    with make_runner(workers) as runner:
+        for outcome in run_per_queue(square_unless_bad, tasks(["bad", "b"]), runner,
+                                     progress=progress):
+            if outcome.queue == "bad":  # reported before the caller even sees it
+                assert ("failed", "bad", outcome.error) in progress.seen
+    assert sorted(entry[:2] for entry in progress.seen) == [("done", "b"), ("failed", "bad")]
+
+
+def test_leaving_a_pool_with_an_exception_stops_work_in_flight_at_once():
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), make_runner(2) as runner:
+        for _ in run_per_queue(square_unless_bad, tasks(["a", "slow"]), runner):
+            workers = list(runner._pool._processes.values())
+            raise KeyboardInterrupt  # Ctrl-C while "slow" sleeps for a minute
+    assert time.monotonic() - started < 20
+    assert workers and not any(p.is_alive() for p in workers)
+
+
+@pytest.mark.parametrize("address", ["local", "tcp://10.0.0.5:8786", "scheduler:8786",
+                                     "tls://host.example:8786"])
+def test_scheduler_addresses_dask_accepts_pass(address):
+    assert check_scheduler(address) == address
+
+
+@pytest.mark.parametrize("address", ["lcoal", "tcp://host", "tcp://host:0", "http://host:80"])
+def test_a_malformed_scheduler_is_a_config_error_naming_the_forms(address):
+    with pytest.raises(ConfigError, match="expected 'local' .* tcp://host:port"):
+        make_runner(2, scheduler=address)
+
+
+@pytest.mark.parametrize("command", ["plan", "fit"])
+def test_a_malformed_scheduler_on_the_cli_is_a_usage_error(command):
+    result = CliRunner().invoke(wfm, [command, "--example", "--scheduler", "lcoal"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "--scheduler" in result.stderr and "'lcoal'" in result.stderr
+    assert "'local'" in result.stderr and "tcp://host:port" in result.stderr
 
 
 def test_zero_workers_is_a_config_error():

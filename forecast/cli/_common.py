@@ -46,14 +46,23 @@ def config_argument(func):
 class RunLog:
     """Progress and events of a long run.
 
-    ``text``: a progress line on a terminal (nothing when not attached to one) and a
-    summary line at the end. ``json``: one JSON object per line on stderr for every
-    queue done or failed, and the summary, for log collectors of scheduled jobs.
+    ``text``: a progress line on a terminal (nothing when not attached to one), an
+    error line for each failing queue as it fails, and a summary line at the end.
+    ``json``: one JSON object per line on stderr for every queue done or failed, and
+    the summary, for log collectors of scheduled jobs.
+
+    Pass the log itself as the ``progress`` of :func:`forecast.parallel.run_per_queue`
+    (through ``build_plan`` or ``fit_models``): finished queues call it, failing ones
+    call :meth:`failure`.
     """
 
     def __init__(self, log_format: str = "text"):
         self.json = log_format == "json"
         self.tty = sys.stderr.isatty()
+        self._line_open = False  # a progress line without its newline is on the terminal
+
+    def __call__(self, queue: str, done: int, total: int, elapsed_s: float) -> None:
+        self.progress(queue, done, total, elapsed_s)
 
     def event(self, kind: str, **fields) -> None:
         if self.json:
@@ -67,11 +76,15 @@ class RunLog:
             left_s = elapsed_s / done * (total - done)
             click.echo(f"\r  [{done}/{total}] {queue[:24]:<24} {elapsed_s:6.0f}s elapsed, "
                        f"~{left_s:.0f}s left ", err=True, nl=done == total)
+            self._line_open = done != total
 
     def failure(self, queue: str, reason: str) -> None:
         if self.json:
             self.event("queue_failed", queue=queue, reason=reason)
         else:
+            if self._line_open:
+                click.echo(err=True)
+                self._line_open = False
             click.echo(f"error: queue '{queue}' failed: {reason}", err=True)
 
     def warning(self, queue: str, text: str) -> None:
@@ -159,6 +172,26 @@ def finite(ctx, param, value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
         raise click.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
     return value
+
+
+def parse_scheduler(ctx, param, value: str | None) -> str | None:
+    """``--scheduler``: ``local`` or ``tcp://host:port``; anything else is a usage error."""
+    from ..parallel import check_scheduler
+
+    if value is None:
+        return None
+    try:
+        return check_scheduler(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"key '{exc.key}': "), ctx=ctx,
+                                 param=param) from None
+
+
+def scheduler_option(func):
+    """``--scheduler ADDRESS`` for the commands that can run queues on Dask."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS", callback=parse_scheduler,
+                        help="Run queues on a Dask cluster: 'local' starts one on this "
+                        "machine, or give a scheduler address such as tcp://host:8786.")(func)
 
 
 def check_queues(queues: tuple[str, ...], known: list[str], *, where: str = "the data") -> None:

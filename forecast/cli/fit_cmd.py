@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from . import EXIT_DATA, EXIT_PARTIAL
-from ._common import RunLog, check_queues, config_argument, log_format_option, resolve_config
+from ._common import (
+    RunLog,
+    check_queues,
+    config_argument,
+    log_format_option,
+    resolve_config,
+    scheduler_option,
+)
 
 
 @click.command("fit")
@@ -20,8 +27,7 @@ from ._common import RunLog, check_queues, config_argument, log_format_option, r
               help="Fit only this queue (repeatable).")
 @click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
               help="Fit queues in this many local processes.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler address, or 'local'.")
+@scheduler_option
 @log_format_option
 def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[str, ...],
             workers: int, scheduler: str | None, log_format: str) -> None:
@@ -33,7 +39,8 @@ def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[
 
     \b
     Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues failed
-    (the others are saved), 4 models folder busy (another run holds it).
+    (the others are saved), 4 models folder busy (another run holds it),
+    130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
     """
     from ..atomic import output_lock
     from ..plan import load_inputs
@@ -48,9 +55,7 @@ def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[
     with output_lock(models_dir):
         written, failures = fit_models(cfg, models_dir, inputs=inputs, queues=queues or None,
                                        workers=workers, scheduler=scheduler,
-                                       progress=log.progress)
-    for name, reason in failures.items():
-        log.failure(name, reason)
+                                       progress=log)  # failures are logged as they happen
     fitted = len(written) - 1
     log.summary(f"wfm fit: {fitted} model(s) saved to {models_dir} in "
                 f"{time.monotonic() - started:.1f}s" +

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import click
 
-from ..exceptions import DataRepairWarning, ForecastWarning
+from ..exceptions import DataRepairWarning, ForecastError, ForecastWarning
 from . import EXIT_DATA, EXIT_PARTIAL
-from ._common import RunLog, check_queues, config_argument, log_format_option, resolve_config
+from ._common import (
+    RunLog,
+    check_queues,
+    config_argument,
+    log_format_option,
+    resolve_config,
+    scheduler_option,
+)
 
 FORMATS = ("csv", "parquet", "xlsx", "html")
 
@@ -49,11 +56,10 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
               help="Reuse the models saved by 'wfm fit' in this folder instead of refitting.")
 @click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
               help="Plan queues in this many local processes.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run queues on a Dask cluster: 'local' starts one on this machine, or "
-              "give a scheduler address such as tcp://host:8786.")
+@scheduler_option
 @click.option("--fail-fast", is_flag=True,
-              help="Stop at the first queue that fails (default: plan the others, exit 3).")
+              help="Stop at the first queue that fails and write nothing: the previous "
+              "run's files stay as they were, exit 1 (default: plan the others, exit 3).")
 @click.option("--wait", "wait_s", type=click.FloatRange(0), default=0, show_default=True,
               help="Seconds to wait for another run using the same --out folder.")
 @log_format_option
@@ -83,8 +89,10 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
     run does not write are removed; nothing else in the folder is touched.
 
     \b
-    Exit codes: 0 ok, 1 bad data or config, 2 bad usage, 3 some queues failed
-    (the others are written), 4 output folder busy (another run holds it).
+    Exit codes: 0 ok, 1 bad data or config (or a queue failed with --fail-fast),
+    2 bad usage, 3 some queues failed (the others are written), 4 output folder
+    busy (another run holds it), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM;
+    an interrupted run leaves the previous files as they were.
 
     \b
     Examples:
@@ -128,27 +136,25 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
             intake_warnings += [str(w.message) for w in stale
                                 if issubclass(w.category, ForecastWarning)]
         run = dict(quantile=quantile, queues=queues or None, inputs=inputs,
-                   progress=log.progress, workers=workers, scheduler=scheduler,
+                   progress=log, workers=workers, scheduler=scheduler,
                    fail_fast=fail_fast, models=models)
         if formats == ("csv",):  # stream queue by queue: memory stays flat
             with PlanWriter(out_dir, cfg, events=inputs.events, charts=not no_charts) as writer:
                 result = build_plan(cfg, on_queue=writer.add, keep=False, **run)
-                if not result.queues:
+                if not result.queues or (fail_fast and result.failures):
                     writer.abort()
-                    _fail(log, result)
+                    _fail(result, fail_fast)
                 written = writer.finish()
             totals = writer.totals
         else:  # the workbook and the HTML report need every queue at once
             result = build_plan(cfg, **run)
-            if not result.queues:
-                _fail(log, result)
+            if not result.queues or (fail_fast and result.failures):
+                _fail(result, fail_fast)
             written = result.write(out_dir, charts=not no_charts, formats=formats)
             table = result.plan
             totals = {"rows": len(table), "cost": float(table["cost"].sum()),
                       "agent_hours": float(table["agents_scheduled"].sum()
                                            * cfg.interval_s / 3600)}
-        for name, reason in result.failures.items():
-            log.failure(name, reason)
         caveats = {n: _caveats(q) for n, q in result.queues.items()}
         for name, texts in caveats.items():
             for text in texts:
@@ -195,8 +201,11 @@ def _caveats(queue) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def _fail(log: RunLog, result) -> None:
-    """Every queue failed: report each and exit 1 without writing a plan."""
-    for name, reason in result.failures.items():
-        log.failure(name, reason)
+def _fail(result, fail_fast: bool) -> None:
+    """Every queue failed (each was reported as it failed), or one did with --fail-fast:
+    exit 1 without writing anything, so the previous run's files stay as they were."""
+    if fail_fast:
+        name, reason = next(iter(result.failures.items()))
+        raise ForecastError(f"queue '{name}' failed: {reason}; stopped (--fail-fast), "
+                            "nothing written")
     raise click.exceptions.Exit(EXIT_DATA)
