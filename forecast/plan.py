@@ -185,8 +185,6 @@ class PlanResult:
     def plan(self) -> pd.DataFrame:
         """One row per queue x interval (the plan.csv table): the queues' plan tables
         with each queue's ``channel`` (last)."""
-        from .report import with_channel
-
         return with_channel(pd.concat([q.plan for q in self.queues.values()],
                                       ignore_index=True), self.config)
 
@@ -237,6 +235,15 @@ class PlanResult:
         if tuple(formats) == ("csv",):
             return write_plan_outputs(self, Path(out_dir), charts=charts)
         return write_plan_outputs(self, Path(out_dir), charts=charts, formats=tuple(formats))
+
+
+def with_channel(plan: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
+    """``plan`` with a ``channel`` column: each queue's channel in ``config``, as plan.csv
+    holds it (:func:`forecast.report.with_channel`, which imports matplotlib and selects
+    its Agg backend, so it is not imported here: a notebook's charts would stop showing).
+    """
+    channels = {q: config.queue(str(q)).channel for q in plan["queue"].unique()}
+    return plan.assign(channel=plan["queue"].map(channels).astype(object))
 
 
 def load_inputs(config: PlanConfig | str | Path, *,

@@ -240,3 +240,15 @@ def test_write_accepts_one_format_or_a_comma_separated_string(inputs, tmp_path):
                                      "daily.parquet", "plan.xlsx"}
     with pytest.raises(ValueError, match="unknown output format 'pdf'"):
         result.write(tmp_path / "bad", charts=False, formats="pdf")
+
+
+def test_the_plan_table_does_not_load_matplotlib(fast):
+    """A notebook's charts keep its backend: the report module selects Agg on import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, forecast; r = forecast.build_plan(sys.argv[1], queues='voice'); "
+            "r.plan; r.daily; print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(fast)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
