@@ -239,9 +239,8 @@ class PlanResult:
 
 def with_channel(plan: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
     """``plan`` with a ``channel`` column: each queue's channel in ``config``, as plan.csv
-    holds it (:func:`forecast.report.with_channel`, which imports matplotlib and selects
-    its Agg backend, so it is not imported here: a notebook's charts would stop showing).
-    """
+    holds it, so that a plan file alone says how each queue is staffed (``wfm simulate``
+    reads it). :mod:`forecast.report` re-exports it."""
     channels = {q: config.queue(str(q)).channel for q in plan["queue"].unique()}
     return plan.assign(channel=plan["queue"].map(channels).astype(object))
 
@@ -408,7 +407,7 @@ def forecast_queue(
                                            timezone=config.timezone):
         warnings.warn(text, ForecastWarning, stacklevel=2)
     if model is not None:
-        fc = model.predict(horizon, events, quantiles=settings.quantiles)
+        fc = model.predict(horizon, events, quantiles=settings.quantiles, unseen="extrapolate")
         fc["aht_s"] = forecast_aht(history, horizon, queue.aht_s)
         fc["model"] = model.name
         return fc, ModelChoice(name=model.name, model=model, reason="loaded from the store")

@@ -34,6 +34,8 @@ import datetime as dt
 import hashlib
 import html
 import io
+import os
+import sys
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -41,7 +43,9 @@ from typing import TYPE_CHECKING
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    # files only (command line, workers); a notebook's own backend is left alone
+    matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -49,9 +53,9 @@ import pandas as pd  # noqa: E402
 
 from . import summary as summaries  # noqa: E402
 from .atomic import atomic_path, write_bytes, write_csv, write_text, write_with  # noqa: E402
+from .plan import with_channel  # noqa: E402,F401  (re-exported)
 
 if TYPE_CHECKING:
-    from .config import PlanConfig
     from .plan import PlanResult, QueuePlan
 
 __all__ = [
@@ -102,13 +106,6 @@ def ordered_plan_columns(plan: pd.DataFrame) -> list[str]:
     rest = [c for c in PLAN_COLUMNS[4:] if c in plan.columns]
     extra = [c for c in plan.columns if c not in head and c not in rest and c != "channel"]
     return head + rest + extra + (["channel"] if "channel" in plan.columns else [])
-
-
-def with_channel(plan: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
-    """``plan`` with a ``channel`` column (each queue's channel in ``config``), so that a
-    plan file alone says how each queue is staffed (``wfm simulate`` reads it)."""
-    channels = {q: config.queue(str(q)).channel for q in plan["queue"].unique()}
-    return plan.assign(channel=plan["queue"].map(channels).astype(object))
 
 
 def plan_csv_rows(plan: pd.DataFrame, columns: list[str] | None = None) -> str:

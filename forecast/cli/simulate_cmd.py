@@ -142,7 +142,7 @@ def simulate_cmd(
       wfm simulate out/plan.csv --replications 200 --patience 120 --out out/simulated.csv
     """
     from ..config import load_config
-    from ..simulate import read_plan, simulate_plan
+    from ..simulate import read_plan, simulable_queues, simulate_plan
 
     if arrivals == "negbin" and dispersion is None:
         raise click.BadParameter(
@@ -172,7 +172,10 @@ def simulate_cmd(
         queues = {str(q): config.queue(str(q)) for q in plan["queue"].dropna().unique()}
         interval_s = interval_s or config.interval_s
     else:
-        plan, skipped = _voice_queues_only(plan)
+        plan, skipped = simulable_queues(plan, plan_name="PLAN", settings="--config")
+        if plan.empty:
+            raise click.UsageError("PLAN holds no voice queue; give --config to simulate its "
+                                   "chat, email and social queues")
     interval_s = interval_s or _infer_interval_s(plan)
     with warnings.catch_warnings():  # what is skipped is printed below as notes
         warnings.simplefilter("ignore", ForecastWarning)
@@ -261,32 +264,6 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 def _pct(x: float) -> str:
     return "-" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _voice_queues_only(plan: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Without --config: the rows of the queues that can be simulated as voice queues.
-
-    A plan's ``channel`` column (written by ``wfm plan``) says which queues those are;
-    chat (concurrent sessions) and deferred (email, social) queues need their settings
-    from --config and are left out with a note. A plan without the column is simulated
-    as voice throughout, with a warning.
-    """
-    if "channel" not in plan.columns:
-        warnings.warn("PLAN has no channel column and no --config was given: every queue "
-                      "is simulated as a voice queue (one contact per agent at a time); "
-                      "give --config for chat, email and social queues", ForecastWarning,
-                      stacklevel=2)
-        return plan, []
-    channel = plan["channel"].fillna("voice").astype(str)
-    notes = [f"queue '{q}' ({c}) is not simulated without --config, which holds its "
-             + ("chat concurrency" if c == "chat" else "backlog settings")
-             for q, c in sorted(set(zip(plan["queue"].astype(str), channel, strict=True)))
-             if c != "voice"]
-    kept = plan[channel.eq("voice").to_numpy()]
-    if kept.empty:
-        raise click.UsageError("PLAN holds no voice queue; give --config to simulate its "
-                               "chat, email and social queues")
-    return kept, notes
 
 
 def _infer_interval_s(plan: pd.DataFrame) -> int:
