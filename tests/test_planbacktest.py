@@ -277,7 +277,7 @@ def test_outputs_are_written_and_byte_identical_twice(baseline, tmp_path):
     for name in ("plan_backtest.csv", "plan_backtest_daily.csv", "plan_backtest_summary.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "plan_backtest.png").stat().st_size > 5000
-    assert not list((tmp_path / "a").glob(".*.tmp"))
+    assert not list((tmp_path / "a").glob(".*.wfm-tmp"))
     intervals, _, _ = combine_results([baseline])
     assert tuple(intervals.columns) == INTERVAL_COLUMNS
 

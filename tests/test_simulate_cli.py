@@ -68,7 +68,7 @@ def test_writes_the_per_interval_table_when_asked(plan_file, tmp_path):
     ):
         assert column in table.columns
     assert table["abandonment"].gt(0).any()  # patience was applied
-    assert not list(out.parent.glob(".*.tmp"))  # no temporary file left behind
+    assert not list(out.parent.glob(".*.wfm-tmp"))  # no temporary file left behind
 
 
 def test_same_seed_writes_identical_bytes(plan_file, tmp_path):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -12,6 +9,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_csv
 from ..exceptions import DataValidationError, ForecastWarning
 
 __all__ = ["simulate_cmd"]
@@ -213,7 +211,7 @@ def simulate_cmd(
     for note in skipped + list(result.notes):
         click.echo(f"note: {note}")
     if out is not None:
-        _write_csv_atomic(result.intervals, out)
+        write_csv(result.intervals, out, float_format="%.6g")
         click.echo(f"wrote {out} ({len(result.intervals)} rows)")
 
 
@@ -280,14 +278,3 @@ def _infer_interval_s(plan: pd.DataFrame) -> int:
     return int(steps.min())
 
 
-def _write_csv_atomic(frame: pd.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
