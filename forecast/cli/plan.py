@@ -113,13 +113,8 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
 
         cfg = apply_calibration(cfg, load_calibration(calibration_path))
     started = time.monotonic()
-    with warnings.catch_warnings(record=True) as intake:  # shown, and kept for the manifest
-        warnings.simplefilter("always")
-        inputs = load_inputs(cfg)  # bad data stops here, before the output folder is touched
-    for w in intake:
-        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    intake_warnings = [str(w.message) for w in intake
-                       if issubclass(w.category, DataRepairWarning | ForecastWarning)]
+    # bad data stops here, before the output folder is touched
+    inputs, run_warnings = _shown_and_kept(load_inputs, cfg)
     if queues:
         check_queues(queues, inputs.queues)
     with output_lock(out_dir, wait_s=wait_s):
@@ -128,13 +123,9 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
         if models_dir is not None:
             names = list(queues) or inputs.queues
             by_queue = {q: h for q, h in inputs.history.groupby("queue")}
-            with warnings.catch_warnings(record=True) as stale:
-                warnings.simplefilter("always")
-                models = load_models(models_dir, names, histories=by_queue, config=cfg)
-            for w in stale:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-            intake_warnings += [str(w.message) for w in stale
-                                if issubclass(w.category, ForecastWarning)]
+            models, stale = _shown_and_kept(load_models, models_dir, names,
+                                            histories=by_queue, config=cfg)
+            run_warnings += stale
         run = dict(quantile=quantile, queues=queues or None, inputs=inputs,
                    progress=log, workers=workers, scheduler=scheduler,
                    fail_fast=fail_fast, models=models)
@@ -172,7 +163,7 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
                                         for q in result.queues
                                         if calibrated_values(cfg, q)}},
                       "formats": list(formats)},
-            warnings=intake_warnings + list(result.warnings))
+            warnings=run_warnings + list(result.warnings))
         write_manifest(manifest, out_dir)
         remove_stale_outputs(out_dir, earlier, written)
 
@@ -189,6 +180,18 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
         agent_hours=round(totals["agent_hours"], 3), out=str(out_dir))
     if result.failures:
         raise click.exceptions.Exit(EXIT_PARTIAL)
+
+
+def _shown_and_kept(call, *args, **kwargs):
+    """Run ``call``, showing the warnings it raises as usual; return its value and the
+    texts of the tool's own warnings (data repairs, forecast warnings) for the manifest."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = call(*args, **kwargs)
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return value, [str(w.message) for w in caught
+                   if issubclass(w.category, DataRepairWarning | ForecastWarning)]
 
 
 def _caveats(queue) -> list[str]:
