@@ -69,6 +69,14 @@ def load(config_name: str) -> tuple[pd.DataFrame, pd.DataFrame, object]:
     return hist, events, cfg
 
 
+def load_technion() -> tuple[pd.DataFrame, pd.DataFrame, object]:
+    """:func:`load` of the Technion config, its events with the 17 May 1999 election
+    (a holiday the ``holidays`` package does not list)."""
+    hist, events, cfg = load("technion_30min.toml")
+    election = events_io.add_event(None, "Election day 1999", "holiday", "1999-05-17")
+    return hist, events_io.combine_events(events, election), cfg
+
+
 # --------------------------------------------------------------------------- peers
 class ProphetDefault(Forecaster):
     """Prophet with its defaults on the open intervals; quantiles from its own samples."""
@@ -363,9 +371,7 @@ def inner_report() -> str:
     """The design decisions on inner folds: bank 2003-07-07 ... 09-22 (12 weeks) and
     Technion the 16 weeks before 1999-11-06; the scored weeks are never used."""
     bank, bank_events, _ = load("bank_calls_30min.toml")
-    tech, tech_events, _ = load("technion_30min.toml")
-    tech_events = events_io.combine_events(
-        tech_events, events_io.add_event(None, "Election day 1999", "holiday", "1999-05-17"))
+    tech, tech_events, _ = load_technion()
     sets = [("bank", bank, bank_events, pd.Timestamp("2003-07-07"), 12),
             ("technion", tech, tech_events, pd.Timestamp("1999-11-06") - pd.Timedelta(weeks=16),
              16)]
@@ -426,9 +432,7 @@ def main() -> None:
                   f"(min of {args.repeats})\n")
             print(speed(args.repeats))
     else:
-        hist, events, cfg = load("technion_30min.toml")
-        election = events_io.add_event(None, "Election day 1999", "holiday", "1999-05-17")
-        events = events_io.combine_events(events, election)
+        hist, events, cfg = load_technion()
         folds = rolling_origins(hist["ds"], folds=8, horizon_days=7, step_days=7)
         per_week = int(len(hist[(hist["ds"] >= folds[0].origin) & (hist["ds"] < folds[0].end)]))
         rows = run_models(hist, events, folds, cfg.forecast, not args.no_peers, [per_week],

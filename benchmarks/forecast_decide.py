@@ -52,9 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_forecast import load  # noqa: E402
+from bench_forecast import load, load_technion  # noqa: E402
 
-from forecast import events as events_io  # noqa: E402
 from forecast.backtest import Fold, backtest, coverage, wape  # noqa: E402
 from forecast.forecasters import build_model  # noqa: E402
 from forecast.forecasters.base import Forecaster  # noqa: E402
@@ -107,9 +106,7 @@ def load_factory(spec: str) -> Factory:
 
 def datasets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     bank, bank_events, _ = load("bank_calls_30min.toml")
-    tech, tech_events, _ = load("technion_30min.toml")
-    tech_events = events_io.combine_events(
-        tech_events, events_io.add_event(None, "Election day 1999", "holiday", "1999-05-17"))
+    tech, tech_events, _ = load_technion()
     return {"bank": (bank, bank_events), "technion": (tech, tech_events)}
 
 
