@@ -48,6 +48,7 @@ import pandas as pd
 from .backtest import Fold, bias, rolling_origins, wape
 from .config import PlanConfig, QueueConfig
 from .exceptions import DataValidationError, ForecastError, ForecastWarning
+from .forecasters.base import several_queues
 from .plan import Scenario, staff_forecast
 from .simulate import mean_ci, replay_deferred, simulate_plan
 from .staffing import staff_queue
@@ -303,12 +304,9 @@ def _history(history: pd.DataFrame) -> pd.DataFrame:
             raise DataValidationError(
                 f"the history has no '{column}' column; expected a regularised table with "
                 "ds, y[, aht_s, filled]", column=column)
-    if "queue" in history.columns and history["queue"].nunique() > 1:
-        names = ", ".join(str(q) for q in pd.unique(history["queue"])[:3])
-        raise DataValidationError(
-            f"the history holds several queues ({names}"
-            f"{', ...' if history['queue'].nunique() > 3 else ''}): pass one queue's rows",
-            column="queue")
+    several = several_queues(history)
+    if several:
+        raise DataValidationError(several, column="queue")
     out = history.drop(columns=[c for c in ("queue",) if c in history.columns])
     out = out.sort_values("ds", kind="stable").reset_index(drop=True)
     if "filled" not in out.columns:

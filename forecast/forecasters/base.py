@@ -197,15 +197,24 @@ def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values("ds", kind="stable").reset_index(drop=True)
     dup = out["ds"].duplicated()
     if dup.any():
-        hint = ""
-        if "queue" in history.columns and history["queue"].nunique() > 1:
-            names = ", ".join(str(q) for q in pd.unique(history["queue"])[:3])
-            more = ", ..." if history["queue"].nunique() > 3 else ""
-            hint = f"; the history holds several queues ({names}{more}): pass one queue's rows"
+        several = several_queues(history)
         raise DataValidationError(
             f"ds repeats ({out.loc[dup, 'ds'].iloc[0]}); expected one row per interval for one "
-            f"queue{hint}", column="ds")
+            f"queue{f'; {several}' if several else ''}", column="ds")
     return out
+
+
+def several_queues(history: pd.DataFrame) -> str | None:
+    """The message saying the history holds several queues (naming up to three) when its
+    ``queue`` column names more than one; None otherwise."""
+    if "queue" not in history.columns:
+        return None
+    count = history["queue"].nunique()
+    if count <= 1:
+        return None
+    names = ", ".join(str(q) for q in pd.unique(history["queue"])[:3])
+    return (f"the history holds several queues ({names}{', ...' if count > 3 else ''}): "
+            "pass one queue's rows")
 
 
 def as_horizon(horizon: Iterable | pd.DatetimeIndex) -> pd.DatetimeIndex:
