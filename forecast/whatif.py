@@ -174,10 +174,11 @@ class WhatIf:
             parts.append(f"hours {self.hours.describe()}"
                          + (", same total volume" if self.same_volume else ""))
         events_only = not parts
-        if self.added_events():  # without what-if queues, label each with its own
+        added = self.added_events()
+        if added:  # without what-if queues, label each with its own
             parts.append("add " + ", ".join(
                 name if self.queues is not None else f"{name} ({queue or 'all queues'})"
-                for name, queue in self.added_events()))
+                for name, queue in added))
         if self.remove_events:
             events_only = False
             parts.append("remove " + ", ".join(self.remove_events))
@@ -485,11 +486,10 @@ def _keep_volume(scenario: QueuePlan, base: QueuePlan, config: PlanConfig, chang
     return dataclasses.replace(scenario, forecast=forecast, plan=plan, daily=None)
 
 
-def _window_days(result: PlanResult, daily: pd.DataFrame | None = None) -> pd.Series:
+def _window_days(result: PlanResult) -> pd.Series:
     """Calendar days each queue is planned over: its first to its last planned day, at
     least the configured horizon (a queue closed on the horizon's last day)."""
-    daily = result.daily if daily is None else daily
-    dates = daily.groupby("queue")["date"]
+    dates = result.daily.groupby("queue")["date"]
     span = (dates.max() - dates.min()).dt.days + 1
     return span.clip(lower=result.config.forecast.horizon_days).astype("int64")
 
