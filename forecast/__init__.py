@@ -19,10 +19,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import _numbacache
-
-_numbacache.configure()  # before any kernel is compiled: they cache on disk
-
 __version__ = "0.1.0"
 
 #: public name -> module that defines it

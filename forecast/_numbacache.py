@@ -5,8 +5,9 @@ with ``cache=True``. numba caches beside the source (``__pycache__``) or else un
 user's cache folder (``~/.cache/numba``), and raises ``RuntimeError: cannot cache
 function ... no locator available`` at import when it can write neither, e.g. for a
 ``nobody`` cron user with an installed package and no home. :func:`configure` runs
-before numba is imported (from ``forecast/__init__.py``) and, in that case only, points
-``NUMBA_CACHE_DIR`` at a per-user folder in the system temp folder.
+in each kernel module before its kernels are compiled (not on ``import forecast``, which
+stays light) and, in that case only, points ``NUMBA_CACHE_DIR`` at a per-user folder in
+the system temp folder.
 """
 
 from __future__ import annotations

@@ -74,6 +74,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _numbacache
 from .erlang import (
     _asa_int,
     _check_nonnegative,
@@ -87,6 +88,8 @@ from .erlang import (
 __all__ = ["ErlangAResult", "erlang_a"]
 
 FloatArray = NDArray[np.float64]
+
+_numbacache.configure()  # before the kernels below are compiled: they cache on disk
 
 
 def _compiled(func):

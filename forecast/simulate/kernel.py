@@ -30,6 +30,10 @@ import math
 
 import numpy as np
 
+from .. import _numbacache
+
+_numbacache.configure()  # before the kernels below are compiled: they cache on disk
+
 try:  # numba compiles the loops below; the code is plain Python without it
     from numba import njit
 
