@@ -207,9 +207,10 @@ def _replan_queue(plan: pd.DataFrame, actuals: pd.DataFrame, config: PlanConfig,
     weights = np.where(seen, 0.5 ** (age_h / settings.half_life_hours), 0.0)
     ratio = ((np.nansum(weights * np.nan_to_num(actual)) + settings.pseudo_count)
              / (np.sum(weights * forecast) + settings.pseudo_count))
-    if staffed_plan.sum() == 0 and np.nansum(np.where(seen, actual, 0.0)) > 0:
+    arrived = np.nansum(np.where(seen, actual, 0.0))
+    if staffed_plan.sum() == 0 and arrived > 0:
         warnings.warn(f"queue '{queue}': the plan forecasts no contacts on {ds.iloc[0]:%Y-%m-%d} "
-                      f"but {np.nansum(np.where(seen, actual, 0.0)):g} arrived: there is no "
+                      f"but {arrived:g} arrived: there is no "
                       "forecast to scale, so the rest of the day stays as planned (no "
                       "contacts, no agents); plan the day afresh or staff it by hand",
                       ForecastWarning, stacklevel=3)
