@@ -102,11 +102,14 @@ class ConfigError(ForecastError, ValueError):
         ``file`` as a string, or None.
     key
         As given, or None.
+    reason
+        ``message`` as given, without the location.
     """
 
     def __init__(self, message: str, *, file: str | Path | None = None, key: str | None = None):
         self.file = str(file) if file is not None else None
         self.key = key
+        self.reason = message
         where = ", ".join(p for p in (self.file, f"key '{key}'" if key else None) if p)
         text = " ".join(message.split())
         super().__init__(f"{where}: {text}" if where else text)

@@ -116,5 +116,4 @@ def load_calibration(path: str | Path) -> Calibration:
     try:
         return Calibration.from_dict(raw)
     except ConfigError as exc:  # the same error, now naming the file
-        raise ConfigError(str(exc).removeprefix(f"key '{exc.key}': "), file=path,
-                          key=exc.key) from None
+        raise ConfigError(exc.reason, file=path, key=exc.key) from None
