@@ -655,7 +655,7 @@ def apply_calibration(
     calibration: Calibration,
     *,
     queues: Mapping[str, str] | None = None,
-    keys: tuple[str, ...] = ("aht_s", "patience_s", "availability"),
+    keys: tuple[str, ...] = CALIBRATED_KEYS,
 ) -> PlanConfig:
     """Return ``config`` with calibrated ``aht_s``, ``patience_s`` and ``availability``.
 
