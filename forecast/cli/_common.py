@@ -194,9 +194,16 @@ def scheduler_option(func):
                         "machine, or give a scheduler address such as tcp://host:8786.")(func)
 
 
-def check_queues(queues: tuple[str, ...], known: list[str], *, where: str = "the data") -> None:
-    """Usage error (exit 2) naming the first of ``queues`` not in ``known``."""
+def check_queue_option(queues: tuple[str, ...], known: list[str]) -> None:
+    """``--queue``: a usage error (exit 2) naming the first of ``queues`` not in ``known``.
+
+    Not :func:`forecast.config.check_queues`, which matches the config's queue sections
+    with the data."""
     unknown = sorted(set(queues) - set(known))
     if unknown:
-        raise click.BadParameter(f"unknown queue '{unknown[0]}'; {where} has "
+        raise click.BadParameter(f"unknown queue '{unknown[0]}'; the data has "
                                  f"{', '.join(sorted(known))}", param_hint="--queue")
+
+
+#: the earlier name, until ``cli/plan.py`` imports :func:`check_queue_option`
+check_queues = check_queue_option

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_csv
 from ..exceptions import ForecastWarning
-from ._common import check_queues, config_argument, resolve_config
+from ._common import check_queue_option, config_argument, resolve_config
 
 __all__ = ["backtest_cmd"]
 
@@ -116,7 +116,7 @@ def backtest_cmd(config, example, out_dir, folds, horizon_days, step_days, model
     history, events = load_history(config)
     names = sorted(history["queue"].unique())
     if queues:
-        check_queues(queues, names)
+        check_queue_option(queues, names)
         names = [n for n in names if n in set(queues)]
     if plans:
         if candidates:

@@ -10,7 +10,7 @@ import click
 from . import EXIT_DATA, EXIT_PARTIAL
 from ._common import (
     RunLog,
-    check_queues,
+    check_queue_option,
     config_argument,
     log_format_option,
     resolve_config,
@@ -51,7 +51,7 @@ def fit_cmd(config: Path | None, example: bool, models_dir: Path, queues: tuple[
     started = time.monotonic()
     inputs = load_inputs(cfg)  # bad data or an unknown queue stops before the folder is made
     if queues:
-        check_queues(queues, inputs.queues)
+        check_queue_option(queues, inputs.queues)
     with output_lock(models_dir):
         written, failures = fit_models(cfg, models_dir, inputs=inputs, queues=queues or None,
                                        workers=workers, scheduler=scheduler,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..atomic import atomic_path, write_csv
 from ..config import PlanConfig
-from ._common import check_queues, config_argument, resolve_config
+from ._common import check_queue_option, config_argument, resolve_config
 
 __all__ = ["forecast_cmd", "load_history", "parse_event_option", "queue_horizon",
            "horizon_event_lifts"]
@@ -121,7 +121,7 @@ def forecast_cmd(config, example, out_dir, model, event_specs, queues, no_charts
     history, events = load_history(config, extra)
     names = sorted(history["queue"].unique())
     if queues:
-        check_queues(queues, names)
+        check_queue_option(queues, names)
         names = [n for n in names if n in set(queues)]
     forecasts, all_peaks = [], []
     for name in names:

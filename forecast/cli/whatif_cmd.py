@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._common import check_queues, config_argument, finite, parse_target, resolve_config
+from ._common import check_queue_option, config_argument, finite, parse_target, resolve_config
 
 
 def parse_event(text: str):
@@ -94,7 +94,7 @@ def whatif_cmd(config, example, volume_scale, aht_scale, shrinkage, max_occupanc
     )
     inputs = load_inputs(cfg)
     if queues:
-        check_queues(queues, inputs.queues)
+        check_queue_option(queues, inputs.queues)
     result = run_whatif(cfg, change, quantile=quantile, inputs=inputs)
     table = result.comparison
     click.echo(f"what-if: {change.describe()}")
