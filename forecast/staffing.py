@@ -400,9 +400,9 @@ def _staff_deferred(ds: pd.DatetimeIndex, volume, aht, queue: QueueConfig,
     open_through = np.cumsum(is_open)  # open intervals up to and including this one
     departed_end = np.where(open_through > 0,
                             np.interp(open_through * length, u_pts, d_pts) if n_open else 0.0, 0.0)
-    head = [0.0, backlog_work] if backlog_work > 0 else [0.0]
-    xp = np.concatenate([head, cum_work])
-    fp = np.concatenate([[0.0, initial_backlog] if backlog_work > 0 else [0.0], cum_contacts])
+    head_x, head_f = ([0.0, backlog_work], [0.0, initial_backlog]) if backlog_work > 0 else \
+        ([0.0], [0.0])
+    xp, fp = np.concatenate([head_x, cum_work]), np.concatenate([head_f, cum_contacts])
     backlog_contacts = cum_contacts - np.interp(np.minimum(departed_end, cum_work), xp, fp)
     binding = np.where(is_open, np.where(g_agents > 0, "response_time", "none"), "closed")
 
