@@ -655,10 +655,10 @@ _POINT_KEYS = ("p_wait", "p_abandon", "service_level", "p_abandon_within_target"
                "occupancy")
 
 
-def _erlang_a_int(n, lam, aht_s, patience_s, target_s, *, want_asa: bool = True) -> dict:
+def _erlang_a_int(n, lam, aht_s, patience_s, target_s) -> dict:
     """Erlang A metrics for integer agents on flat float arrays of equal length."""
     out = np.empty((len(_POINT_KEYS), n.size))
-    _erlang_a_points(n, lam, aht_s, patience_s, target_s, want_asa, out)
+    _erlang_a_points(n, lam, aht_s, patience_s, target_s, True, out)
     return dict(zip(_POINT_KEYS, out, strict=True))
 
 
