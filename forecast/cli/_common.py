@@ -183,7 +183,7 @@ def parse_scheduler(ctx, param, value: str | None) -> str | None:
     try:
         return check_scheduler(value)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc).removeprefix(f"key '{exc.key}': "), ctx=ctx,
+        raise click.BadParameter(exc.reason, ctx=ctx,
                                  param=param) from None
 
 
@@ -204,6 +204,3 @@ def check_queue_option(queues: tuple[str, ...], known: list[str]) -> None:
         raise click.BadParameter(f"unknown queue '{unknown[0]}'; the data has "
                                  f"{', '.join(sorted(known))}", param_hint="--queue")
 
-
-#: the earlier name, until ``cli/plan.py`` imports :func:`check_queue_option`
-check_queues = check_queue_option

@@ -12,7 +12,7 @@ from ..exceptions import DataRepairWarning, ForecastError, ForecastWarning
 from . import EXIT_DATA, EXIT_PARTIAL
 from ._common import (
     RunLog,
-    check_queues,
+    check_queue_option,
     config_argument,
     log_format_option,
     resolve_config,
@@ -116,7 +116,7 @@ def plan(config: Path | None, example: bool, out_dir: Path, quantile: float | No
     # bad data stops here, before the output folder is touched
     inputs, run_warnings = _shown_and_kept(load_inputs, cfg)
     if queues:
-        check_queues(queues, inputs.queues)
+        check_queue_option(queues, inputs.queues)
     with output_lock(out_dir, wait_s=wait_s):
         earlier = previous_outputs(out_dir)
         models = None
